@@ -1,0 +1,30 @@
+import { DEFAULT_ARCH, type Config } from "../config";
+import { getChannelConfig, listChannelStates, listUpstreamChannels, replaceChannelStatesStatements } from "../storage/channels";
+import { listPublishedVersions } from "../storage/publications";
+import { listReleases } from "../storage/releases";
+import { computeChannelStates, type ChannelState } from "./resolve";
+
+/**
+ * Recomputes what every channel answers and stores it. Called after each change to
+ * its inputs: a sync step, a config or release import, a publication.
+ */
+export async function refreshChannelStates(db: D1Database, config: Config, now: string): Promise<ChannelState[]> {
+  const [stored, releases, upstream, published, previous] = await Promise.all([
+    getChannelConfig(db),
+    listReleases(db),
+    listUpstreamChannels(db),
+    listPublishedVersions(db, DEFAULT_ARCH),
+    listChannelStates(db),
+  ]);
+
+  const states = computeChannelStates({
+    channels: stored.config.channels,
+    releases,
+    upstream: new Map(upstream.map((row) => [row.name, row.latest])),
+    isOfferable: config.channelGate === "known" ? () => true : (version) => published.has(version),
+    previous,
+    now,
+  });
+  await db.batch(replaceChannelStatesStatements(db, states));
+  return states;
+}

@@ -1,0 +1,38 @@
+import { Hono } from "hono";
+import { HTTPException } from "hono/http-exception";
+import { ConfigError, loadConfig } from "./config";
+import type { AppEnv, Env } from "./env";
+import { HttpError, renderError } from "./errors";
+import { adminRoutes } from "./routes/admin";
+import { channelRoutes } from "./routes/channels";
+import { tagPageRoutes } from "./routes/tag-page";
+import { runScheduled } from "./scheduled";
+
+export const app = new Hono<AppEnv>();
+
+app.use("*", async (c, next) => {
+  try {
+    c.set("config", loadConfig(c.env));
+  } catch (error) {
+    if (error instanceof ConfigError) throw new HttpError(503, error.message, "Misconfigured");
+    throw error;
+  }
+  await next();
+});
+
+app.route("/v1-release", channelRoutes);
+app.route("/api/v1", adminRoutes);
+app.route("/", tagPageRoutes);
+
+app.notFound((c) => c.json({ type: "error", code: "NotFound", status: 404, message: `no route for ${c.req.method} ${new URL(c.req.url).pathname.slice(0, 200)}` }, 404));
+app.onError((error, c) => {
+  if (error instanceof HTTPException && !(error instanceof HttpError)) return renderError(new HttpError(error.status as 400, error.message || "invalid request"), c);
+  return renderError(error, c);
+});
+
+export default {
+  fetch: app.fetch,
+  scheduled: (controller: ScheduledController, env: Env, ctx: ExecutionContext) => {
+    ctx.waitUntil(runScheduled(env, controller.scheduledTime));
+  },
+} satisfies ExportedHandler<Env>;

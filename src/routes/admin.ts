@@ -1,0 +1,76 @@
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { z } from "zod";
+import { requireAdmin } from "../auth";
+import { describeProblems, parseChannelConfig } from "../channels/config";
+import { refreshChannelStates } from "../channels/service";
+import { loadConfig } from "../config";
+import type { AppEnv } from "../env";
+import { HttpError } from "../errors";
+import { adminLogStatement } from "../storage/admin-log";
+import { getChannelConfig, insertChannelConfigStatement } from "../storage/channels";
+import { listReleases, upsertReleaseStatements } from "../storage/releases";
+import { GitHubRelease } from "../sync/upstream-schemas";
+
+export const MAX_ADMIN_BODY_BYTES = 1024 * 1024;
+
+/** Admin API under /api/v1: every route needs an admin token. */
+export const adminRoutes = new Hono<AppEnv>();
+
+adminRoutes.use("*", requireAdmin);
+adminRoutes.use(
+  "*",
+  bodyLimit({
+    maxSize: MAX_ADMIN_BODY_BYTES,
+    onError: () => {
+      throw new HttpError(413, `request body is larger than ${MAX_ADMIN_BODY_BYTES} bytes; split the import into smaller files`);
+    },
+  }),
+);
+
+adminRoutes.get("/channel-config", async (c) => {
+  const stored = await getChannelConfig(c.env.DB);
+  return c.json({ id: stored.id, importedAt: stored.importedAt, importedBy: stored.importedBy, embeddedDefault: stored.id === null, config: stored.config });
+});
+
+adminRoutes.put("/channel-config", async (c) => {
+  const text = await c.req.text();
+  const parsed = parseChannelConfig(text);
+  if (!parsed.ok) throw new HttpError(400, `channel config rejected, nothing was stored: ${describeProblems(parsed.problems)}`, "InvalidChannelConfig", parsed.problems);
+
+  const now = new Date().toISOString();
+  const label = c.get("adminLabel");
+  await c.env.DB.batch([
+    insertChannelConfigStatement(c.env.DB, parsed.config, text, label, now),
+    adminLogStatement(c.env.DB, label, "channel-config.import", { channels: parsed.config.channels.length }, now),
+  ]);
+  const states = await refreshChannelStates(c.env.DB, loadConfig(c.env), now);
+  return c.json({ imported: parsed.config.channels.length, channels: states });
+});
+
+adminRoutes.get("/releases", async (c) => c.json({ releases: await listReleases(c.env.DB) }));
+
+const ReleaseImport = z.union([z.array(GitHubRelease).max(5000), GitHubRelease.transform((release) => [release])]);
+
+adminRoutes.put("/releases", async (c) => {
+  let document: unknown;
+  try {
+    document = await c.req.json();
+  } catch {
+    throw new HttpError(400, "release import body is not JSON; send a GitHub releases API array");
+  }
+  const parsed = ReleaseImport.safeParse(document);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new HttpError(400, `release import rejected, nothing was stored: at ${issue.path.join(".") || "(document)"}: ${issue.message}`, "InvalidReleases", parsed.error.issues);
+  }
+
+  const now = new Date().toISOString();
+  const label = c.get("adminLabel");
+  await c.env.DB.batch([
+    ...upsertReleaseStatements(c.env.DB, parsed.data, "import", now),
+    adminLogStatement(c.env.DB, label, "releases.import", { count: parsed.data.length }, now),
+  ]);
+  const states = await refreshChannelStates(c.env.DB, loadConfig(c.env), now);
+  return c.json({ imported: parsed.data.length, channels: states });
+});

@@ -1,0 +1,51 @@
+import { Hono, type Context } from "hono";
+import { readChannelAnswers, type Caller } from "../channels/answer";
+import { CHANNEL_NAME_PATTERN } from "../channels/config";
+import { CHANNEL_NOT_FOUND_BODY, renderChannelCollection, renderEmptyCollection, renderRedirectBody } from "../channels/render";
+import type { AppEnv } from "../env";
+import { canonicalVersion } from "../versions";
+import { requestOrigin } from "./origin";
+
+/** The channel API of rancher/channelserver, under /v1-release. */
+export const channelRoutes = new Hono<AppEnv>();
+
+channelRoutes.get("/channels", collection);
+channelRoutes.get("/channel", collection);
+
+channelRoutes.get("/releases", (c) => jsonText(c, renderEmptyCollection(requestOrigin(c), "releases")));
+channelRoutes.get("/appdefaults", (c) => jsonText(c, renderEmptyCollection(requestOrigin(c), "appdefaults")));
+
+channelRoutes.get("/channels/:name", async (c) => {
+  const name = c.req.param("name");
+  if (!CHANNEL_NAME_PATTERN.test(name)) return notFound(c);
+
+  const answers = await readChannelAnswers(c.env.DB, callerOf(c));
+  const channel = answers.channels.find((candidate) => candidate.name === name);
+  if (!channel?.latest) return notFound(c);
+
+  const location = `${requestOrigin(c)}/${answers.github.owner}/${answers.github.repo}/releases/tag/${channel.latest}`;
+  return c.body(renderRedirectBody(location), 302, { Location: location, "Content-Type": "text/html; charset=utf-8" });
+});
+
+async function collection(c: Context<AppEnv>) {
+  const answers = await readChannelAnswers(c.env.DB, callerOf(c));
+  return jsonText(c, renderChannelCollection(requestOrigin(c), answers.channels));
+}
+
+/** Reads who is asking: system-upgrade-controller's headers, or the `current` parameter. */
+function callerOf(c: Context<AppEnv>): Caller {
+  const clusterId = c.req.header("x-suc-cluster-id") ?? c.req.query("cluster") ?? null;
+  const reported = c.req.header("x-suc-latest-version") ?? c.req.query("current") ?? null;
+  return {
+    clusterId: clusterId && /^[A-Za-z0-9._-]{1,128}$/.test(clusterId) ? clusterId : null,
+    currentVersion: reported ? canonicalVersion(reported) : null,
+  };
+}
+
+function jsonText(c: Context<AppEnv>, body: string) {
+  return c.body(body, 200, { "Content-Type": "application/json" });
+}
+
+function notFound(c: Context<AppEnv>) {
+  return c.body(CHANNEL_NOT_FOUND_BODY, 404, { "Content-Type": "application/json" });
+}

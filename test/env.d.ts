@@ -1,0 +1,8 @@
+type MirrorEnv = import("../src/env").Env;
+type TestMigrations = import("cloudflare:test").D1Migration[];
+
+declare namespace Cloudflare {
+  interface Env extends MirrorEnv {
+    TEST_MIGRATIONS: TestMigrations;
+  }
+}
