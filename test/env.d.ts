@@ -5,4 +5,7 @@ declare namespace Cloudflare {
   interface Env extends MirrorEnv {
     TEST_MIGRATIONS: TestMigrations;
   }
+  interface GlobalProps {
+    mainModule: typeof import("../src/index");
+  }
 }

@@ -50,7 +50,7 @@ adminRoutes.put("/channel-config", async (c) => {
 
 adminRoutes.get("/releases", async (c) => c.json({ releases: await listReleases(c.env.DB) }));
 
-const ReleaseImport = z.union([z.array(GitHubRelease).max(5000), GitHubRelease.transform((release) => [release])]);
+const ReleaseImport = z.array(GitHubRelease).max(5000);
 
 adminRoutes.put("/releases", async (c) => {
   let document: unknown;
@@ -59,7 +59,7 @@ adminRoutes.put("/releases", async (c) => {
   } catch {
     throw new HttpError(400, "release import body is not JSON; send a GitHub releases API array");
   }
-  const parsed = ReleaseImport.safeParse(document);
+  const parsed = ReleaseImport.safeParse(Array.isArray(document) ? document : [document]);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     throw new HttpError(400, `release import rejected, nothing was stored: at ${issue.path.join(".") || "(document)"}: ${issue.message}`, "InvalidReleases", parsed.error.issues);

@@ -1,0 +1,56 @@
+import { env, exports } from "cloudflare:workers";
+
+export const ADMIN_TOKEN = "test-admin-token-0123456789";
+export const ORIGIN = "http://mirror.test";
+
+const TABLES = [
+  "channel_configs",
+  "releases",
+  "upstream_channels",
+  "channel_state",
+  "files",
+  "publications",
+  "install_scripts",
+  "sync_runs",
+  "locks",
+  "settings",
+  "policy_revisions",
+  "clusters",
+  "nodes",
+  "reports",
+  "cluster_offers",
+  "admin_log",
+];
+
+/** Empties every table and the R2 bucket, so each test starts from a fresh mirror. */
+export async function resetMirror(): Promise<void> {
+  await env.DB.batch(TABLES.map((table) => env.DB.prepare(`DELETE FROM ${table}`)));
+  for (let listed = await env.FILES.list(); listed.objects.length > 0; listed = await env.FILES.list()) {
+    await env.FILES.delete(listed.objects.map((object) => object.key));
+  }
+}
+
+/** Sends a request to the Worker's fetch handler, as a client on the mirror's origin. */
+export function request(path: string, init: RequestInit = {}): Promise<Response> {
+  return exports.default.fetch(new Request(`${ORIGIN}${path}`, { redirect: "manual", ...init }));
+}
+
+/** Sends an admin request with the test token. */
+export function adminRequest(path: string, init: RequestInit = {}): Promise<Response> {
+  const headers = new Headers(init.headers);
+  headers.set("Authorization", `Bearer ${ADMIN_TOKEN}`);
+  return request(path, { ...init, headers });
+}
+
+export async function importChannelConfig(yaml: string): Promise<Response> {
+  return adminRequest("/api/v1/channel-config", { method: "PUT", body: yaml });
+}
+
+export async function importReleases(releases: unknown): Promise<Response> {
+  return adminRequest("/api/v1/releases", { method: "PUT", body: JSON.stringify(releases), headers: { "Content-Type": "application/json" } });
+}
+
+/** A GitHub releases API object with no assets. */
+export function githubRelease(version: string, publishedAt: string, prerelease = false) {
+  return { tag_name: version, prerelease, draft: false, published_at: publishedAt, assets: [] };
+}
