@@ -49,8 +49,8 @@ const stop = async (signal: string) => {
   process.stdout.write(`${JSON.stringify({ event: "stopped", signal })}\n`, () => process.exit(0));
 };
 // The launcher owns these signals. Miniflare bundles signal-exit, whose listener
-// re-raises the signal when it counts no listener besides its own copies, which would
-// kill the process before dispose() finishes; workerd is still stopped on exit.
+// re-raises the signal when it counts no listener besides its own copies. That would
+// kill the process before dispose() finishes.
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.removeAllListeners(signal);
   process.on(signal, () => void stop(signal));
