@@ -1,0 +1,77 @@
+/**
+ * Benchmarks the mirror against nginx and against direct upstream access, in one run on
+ * loopback: `npm run bench` (full, writes BENCHMARKS.md) or `npm run bench -- --quick`
+ * (small sizes and short runs, a smoke check that writes only the JSON record).
+ *
+ * Optional pieces (nginx, the installer stand-in) are skipped with a message when
+ * missing, and the run fails when the mirror does not start or returns errors.
+ */
+import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { PROJECT_ROOT } from "./lib/local-mirror";
+import { benchChannels } from "./bench/channels";
+import { ensureNginx, nginxVersion } from "./bench/nginx";
+import { describeMachine, renderMarkdown, writeJsonReport, type BenchReport, type Section } from "./bench/report";
+import { benchPlan, type BenchPlan } from "./bench/plan";
+
+const { values } = parseArgs({
+  options: {
+    quick: { type: "boolean", default: false },
+    "results-dir": { type: "string", default: path.join(PROJECT_ROOT, "bench-results") },
+    help: { type: "boolean", default: false },
+  },
+});
+
+if (values.help) {
+  console.log(`Usage: npm run bench -- [--quick] [--results-dir DIR]
+
+  --quick         small files (10 MB), 2 s runs at 1 and 16 connections; finishes in about
+                  a minute and writes only the JSON record, not BENCHMARKS.md
+  --results-dir   where the JSON records go (default bench-results/)
+
+The full run takes about 10 minutes and rewrites BENCHMARKS.md. nginx is installed with
+apt-get (package nginx-light) when missing and this user is root.`);
+  process.exit(0);
+}
+
+const log = (line: string) => console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}`);
+const plan: BenchPlan = benchPlan(values.quick!);
+const startedAt = new Date().toISOString();
+const workDir = await mkdtemp(path.join(os.tmpdir(), "k3s-mirror-bench-"));
+// nginx worker processes run as the user nobody and read files under this directory.
+await chmod(workDir, 0o755);
+
+let exitCode = 0;
+try {
+  const nginx = ensureNginx(log);
+  if (nginx.binary === null) log(`nginx baseline skipped: ${nginx.reason}`);
+
+  const sections: Section[] = [];
+  sections.push(await benchChannels({ ...plan.channels, nginxBinary: nginx.binary, workDir, log }));
+
+  const report: BenchReport = {
+    startedAt,
+    finishedAt: new Date().toISOString(),
+    quick: values.quick!,
+    command: values.quick ? "npm run bench -- --quick" : "npm run bench",
+    machine: describeMachine(PROJECT_ROOT, nginx.binary ? nginxVersion(nginx.binary) : null),
+    sections,
+  };
+  const jsonFile = await writeJsonReport(report, values["results-dir"]!);
+  log(`results written to ${path.relative(process.cwd(), jsonFile)}`);
+  const markdown = renderMarkdown(report);
+  if (values.quick) {
+    console.log(`\n${markdown}`);
+  } else {
+    await writeFile(path.join(PROJECT_ROOT, "BENCHMARKS.md"), markdown);
+    log("BENCHMARKS.md rewritten");
+  }
+} catch (error) {
+  console.error(`benchmark failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  exitCode = 1;
+} finally {
+  await rm(workDir, { recursive: true, force: true });
+}
+process.exit(exitCode);
