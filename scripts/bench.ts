@@ -12,6 +12,8 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { PROJECT_ROOT } from "./lib/local-mirror";
 import { benchChannels } from "./bench/channels";
+import { benchFiles } from "./bench/files";
+import { benchSync } from "./bench/sync";
 import { ensureNginx, nginxVersion } from "./bench/nginx";
 import { describeMachine, renderMarkdown, writeJsonReport, type BenchReport, type Section } from "./bench/report";
 import { benchPlan, type BenchPlan } from "./bench/plan";
@@ -50,6 +52,9 @@ try {
 
   const sections: Section[] = [];
   sections.push(await benchChannels({ ...plan.channels, nginxBinary: nginx.binary, workDir, log }));
+  const files = await benchFiles({ ...plan.downloads, ...plan.memory, nginxBinary: nginx.binary, workDir, log });
+  sections.push(files.downloads, files.memory);
+  sections.push(await benchSync({ ...plan.sync, log }));
 
   const report: BenchReport = {
     startedAt,

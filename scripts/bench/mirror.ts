@@ -2,6 +2,7 @@
  * The mirror under test, started as `npm start` does (scripts/start.ts in its own Node
  * process), so that its workerd child process can be found and measured.
  */
+import { rm } from "node:fs/promises";
 import { startMirrorProcess, type MirrorProcess } from "../../test/support/mirror-process";
 import { findDescendants } from "./memory";
 
@@ -9,6 +10,7 @@ export const BENCH_ADMIN_TOKEN = "bench-admin-token-0123456789abcdef";
 
 export type BenchMirror = {
   url: string;
+  adminToken: string;
   process: MirrorProcess;
   /** The workerd processes that run the Worker and its D1 and R2 storage. */
   workerdPids: number[];
@@ -17,7 +19,10 @@ export type BenchMirror = {
   stop: () => Promise<void>;
 };
 
-/** Starts the mirror with `vars` on a free loopback port, with a fresh data directory. */
+/**
+ * Starts the mirror with `vars` on a free loopback port, with a fresh data directory
+ * that `stop()` removes.
+ */
 export async function startBenchMirror(vars: Record<string, string>): Promise<BenchMirror> {
   const mirror = await startMirrorProcess({ vars, adminToken: BENCH_ADMIN_TOKEN });
   const workerdPids = await findDescendants(mirror.process.pid!, "workerd");
@@ -29,5 +34,9 @@ export async function startBenchMirror(vars: Record<string, string>): Promise<Be
     return text.length > 0 ? JSON.parse(text) : null;
   };
 
-  return { url: mirror.url, process: mirror, workerdPids, admin, stop: () => mirror.stop() };
+  const stop = async () => {
+    await mirror.stop();
+    await rm(mirror.dataDir, { recursive: true, force: true });
+  };
+  return { url: mirror.url, adminToken: BENCH_ADMIN_TOKEN, process: mirror, workerdPids, admin, stop };
 }

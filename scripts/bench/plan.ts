@@ -3,7 +3,7 @@ const MB_BYTES = 1_000_000;
 
 export type BenchPlan = {
   channels: { concurrencies: number[]; durationSeconds: number };
-  downloads: { fileBytes: number; parallelClients: number[]; rangeSegments: number; rangeRequestBytes: number; rangeDurationSeconds: number };
+  downloads: { downloadBytes: number; parallelClients: number[]; rangeSegments: number; rangeRequestBytes: number; rangeDurationSeconds: number };
   memory: { fileSizesBytes: number[] };
   sync: { releases: number; arches: ("amd64" | "arm64" | "arm")[]; binaryBytes: number };
   install: { binaryBytes: number };
@@ -13,7 +13,7 @@ export function benchPlan(quick: boolean): BenchPlan {
   if (quick) {
     return {
       channels: { concurrencies: [1, 16], durationSeconds: 2 },
-      downloads: { fileBytes: 10 * MB_BYTES, parallelClients: [1, 8], rangeSegments: 8, rangeRequestBytes: 1024 * 1024, rangeDurationSeconds: 2 },
+      downloads: { downloadBytes: 10 * MB_BYTES, parallelClients: [1, 8], rangeSegments: 8, rangeRequestBytes: 1024 * 1024, rangeDurationSeconds: 2 },
       memory: { fileSizesBytes: [5 * MB_BYTES, 10 * MB_BYTES] },
       sync: { releases: 5, arches: ["amd64", "arm64", "arm"], binaryBytes: 1 * MB_BYTES },
       install: { binaryBytes: 1 * MB_BYTES },
@@ -21,7 +21,7 @@ export function benchPlan(quick: boolean): BenchPlan {
   }
   return {
     channels: { concurrencies: [1, 16, 64], durationSeconds: 5 },
-    downloads: { fileBytes: 300 * MB_BYTES, parallelClients: [1, 8], rangeSegments: 8, rangeRequestBytes: 1024 * 1024, rangeDurationSeconds: 5 },
+    downloads: { downloadBytes: 300 * MB_BYTES, parallelClients: [1, 8], rangeSegments: 8, rangeRequestBytes: 1024 * 1024, rangeDurationSeconds: 5 },
     memory: { fileSizesBytes: [100 * MB_BYTES, 300 * MB_BYTES] },
     sync: { releases: 5, arches: ["amd64", "arm64", "arm"], binaryBytes: 20 * MB_BYTES },
     install: { binaryBytes: 70 * MB_BYTES },
