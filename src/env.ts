@@ -29,6 +29,8 @@ export type Env = {
 export type Variables = {
   config: import("./config").Config;
   adminLabel: string;
+  /** `/t/<token>` when the request came through private mode's node-token prefix, else "". */
+  nodePrefix: string;
 };
 
 export type AppEnv = { Bindings: Env; Variables: Variables };

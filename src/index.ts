@@ -3,8 +3,10 @@ import { HTTPException } from "hono/http-exception";
 import { ConfigError, loadConfig } from "./config";
 import type { AppEnv, Env } from "./env";
 import { HttpError, renderError } from "./errors";
+import { privateMode } from "./access/private-mode";
 import { adminRoutes } from "./routes/admin";
 import { channelRoutes } from "./routes/channels";
+import { policyRoutes } from "./routes/policy";
 import { tagPageRoutes } from "./routes/tag-page";
 import { runScheduled } from "./scheduled";
 
@@ -19,8 +21,11 @@ app.use("*", async (c, next) => {
   }
   await next();
 });
+app.use("*", privateMode((request, env, executionCtx) => app.fetch(request, env, executionCtx)));
 
 app.route("/v1-release", channelRoutes);
+// Before adminRoutes, whose admin check would otherwise also cover the public schema route.
+app.route("/api/v1/policy", policyRoutes);
 app.route("/api/v1", adminRoutes);
 app.route("/", tagPageRoutes);
 

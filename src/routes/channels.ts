@@ -19,17 +19,22 @@ channelRoutes.get("/channels/:name", async (c) => {
   const name = c.req.param("name");
   if (!CHANNEL_NAME_PATTERN.test(name)) return notFound(c);
 
-  const answers = await readChannelAnswers(c.env.DB, callerOf(c));
+  const answers = await readChannelAnswers(c.env.DB, callerOf(c), c.get("config"));
   const channel = answers.channels.find((candidate) => candidate.name === name);
   if (!channel?.latest) return notFound(c);
 
-  const location = `${requestOrigin(c)}/${answers.github.owner}/${answers.github.repo}/releases/tag/${channel.latest}`;
+  const location = `${nodeBase(c)}/${answers.github.owner}/${answers.github.repo}/releases/tag/${channel.latest}`;
   return c.body(renderRedirectBody(location), 302, { Location: location, "Content-Type": "text/html; charset=utf-8" });
 });
 
 async function collection(c: Context<AppEnv>) {
-  const answers = await readChannelAnswers(c.env.DB, callerOf(c));
-  return jsonText(c, renderChannelCollection(requestOrigin(c), answers.channels));
+  const answers = await readChannelAnswers(c.env.DB, callerOf(c), c.get("config"));
+  return jsonText(c, renderChannelCollection(nodeBase(c), answers.channels));
+}
+
+/** The origin plus, in private mode, the `/t/<token>` prefix the caller used. */
+function nodeBase(c: Context<AppEnv>): string {
+  return `${requestOrigin(c)}${c.get("nodePrefix") ?? ""}`;
 }
 
 /** Reads who is asking: system-upgrade-controller's headers, or the `current` parameter. */

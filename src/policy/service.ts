@@ -1,0 +1,58 @@
+import { DEFAULT_ARCH, type Config } from "../config";
+import { getChannelConfig, listChannelStates } from "../storage/channels";
+import { getLivePolicyRevision, listOfferableVersions, type PolicyRevision } from "../storage/policy";
+import { evaluatePolicy, type EffectivePolicy, type MirrorFacts, type PolicyInput } from "./evaluate";
+import { EMPTY_POLICY } from "./schema";
+
+/** The mirror's state that policy evaluation reads, with the live revision it came with. */
+export type LivePolicyInput = { input: PolicyInput; revision: PolicyRevision | null; github: { owner: string; repo: string } };
+
+/**
+ * Reads everything policy evaluation needs from D1 in one round of queries: the channel
+ * config and states, the live policy and the offerable versions.
+ */
+export async function readLivePolicyInput(db: D1Database, config: Pick<Config, "channelGate" | "defaultChannel">, nowMs: number): Promise<LivePolicyInput> {
+  const [stored, states, revision, versions] = await Promise.all([
+    getChannelConfig(db),
+    listChannelStates(db),
+    getLivePolicyRevision(db),
+    listOfferableVersions(db, DEFAULT_ARCH, config.channelGate),
+  ]);
+  const facts: MirrorFacts = {
+    baseChannels: stored.config.channels.map((channel) => ({
+      name: channel.name,
+      version: states.get(channel.name)?.version ?? null,
+      wanted: states.get(channel.name)?.wanted ?? null,
+      ...(channel.latestRegexp !== undefined ? { latestRegexp: channel.latestRegexp } : {}),
+      ...(channel.excludeRegexp !== undefined ? { excludeRegexp: channel.excludeRegexp } : {}),
+    })),
+    offerable: versions.offerable,
+    prereleases: versions.prereleases,
+  };
+  return {
+    input: { ...facts, policy: revision?.document ?? EMPTY_POLICY, configDefaultChannel: config.defaultChannel, nowMs },
+    revision,
+    github: stored.config.github ?? { owner: "k3s-io", repo: "k3s" },
+  };
+}
+
+/** Computes the effective channel map for a cluster (or the org, with `clusterId` null) from D1. */
+export async function readEffectivePolicy(db: D1Database, config: Pick<Config, "channelGate" | "defaultChannel">, clusterId: string | null, nowMs = Date.now()): Promise<EffectivePolicy> {
+  const { input } = await readLivePolicyInput(db, config, nowMs);
+  return evaluatePolicy(input, clusterId);
+}
+
+/**
+ * Returns the channel an install uses when none is named, for a cluster (its group's
+ * channel) or for the org (`clusterId` null), with the version that channel answers.
+ */
+export async function effectiveDefaultChannel(
+  db: D1Database,
+  config: Pick<Config, "channelGate" | "defaultChannel">,
+  clusterId: string | null,
+  nowMs = Date.now(),
+): Promise<{ channel: string; version: string | null; group: string | null }> {
+  const effective = await readEffectivePolicy(db, config, clusterId, nowMs);
+  const channel = effective.channels.find((candidate) => candidate.name === effective.defaultChannel);
+  return { channel: effective.defaultChannel, version: channel?.version ?? null, group: effective.group?.name ?? null };
+}
