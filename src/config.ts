@@ -135,6 +135,7 @@ const ConfigSchema = z.object({
   SYNC_MAX_SUBREQUESTS_PER_STEP: intVar("SYNC_MAX_SUBREQUESTS_PER_STEP", 200, 10, 5000),
   CHANNEL_GATE: z.enum(["published", "known"], { message: 'CHANNEL_GATE must be "published" or "known"' }).default("published"),
   NODE_STALE_AFTER_HOURS: intVar("NODE_STALE_AFTER_HOURS", 168, 1, 8760),
+  SKEW_HOP_DWELL_MINUTES: intVar("SKEW_HOP_DWELL_MINUTES", 1440, 0, 43200),
 });
 
 /** Names of the Worker vars and secrets the mirror reads. */
@@ -151,6 +152,8 @@ export type Config = {
   sync: { maxDownloadsPerStep: number; maxSubrequestsPerStep: number };
   channelGate: "published" | "known";
   nodeStaleAfterMs: number;
+  /** How long a cluster's channel offer stands before its next hop when no fresh server inventory shows the rollout done. */
+  skewHopDwellMs: number;
 };
 
 export class ConfigError extends Error {
@@ -200,6 +203,7 @@ export function loadConfig(env: Env): Config {
     sync: { maxDownloadsPerStep: vars.SYNC_MAX_DOWNLOADS_PER_STEP, maxSubrequestsPerStep: vars.SYNC_MAX_SUBREQUESTS_PER_STEP },
     channelGate: vars.CHANNEL_GATE,
     nodeStaleAfterMs: vars.NODE_STALE_AFTER_HOURS * 3_600_000,
+    skewHopDwellMs: vars.SKEW_HOP_DWELL_MINUTES * 60_000,
   };
   cache.set(env, config);
   return config;

@@ -1,0 +1,218 @@
+import { Hono, type Context } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { z } from "zod";
+import { requireAdmin } from "../auth";
+import { readChannelAnswers } from "../channels/answer";
+import type { Config } from "../config";
+import type { AppEnv } from "../env";
+import { HttpError } from "../errors";
+import { getCluster, listAllNodes, listClusterOffers, listClusters, listNodes, listReports, recordReportStatements, type StoredCluster, type StoredNode } from "../storage/inventory";
+import { readVersion } from "../skew/facts";
+import { classifyNodes, findViolations, nextSafeHop, serverMinorLimit, type NodeStatus } from "../skew/fleet";
+import { describeReason } from "../skew/reasons";
+import { readSkewInputs, runPreflight, type SkewInputs } from "../skew/service";
+import { partialVersion } from "../versions";
+
+export const MAX_REPORT_BODY_BYTES = 16 * 1024;
+const REPORTS_PER_CLUSTER = 50;
+const MAX_CLUSTERS_LISTED = 1000;
+
+/** Cluster ids as system-upgrade-controller (the kube-system namespace UID) and the install script send them. */
+export const CLUSTER_ID_PATTERN = /^[A-Za-z0-9._-]{1,128}$/;
+/** Node names: Kubernetes node names are DNS subdomains of at most 253 characters. */
+const NODE_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,252}$/;
+const OUTCOME_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
+
+/**
+ * The fleet API under /api/v1: the node-facing preflight check and install reports, and
+ * the admin view of clusters. Mounted before the admin routes, so that their token check
+ * does not cover the node-facing routes.
+ */
+export const fleetRoutes = new Hono<AppEnv>();
+
+/** An empty query value counts as absent, because the install script sends `current=` on a fresh node. */
+const optionalText = z
+  .string()
+  .optional()
+  .transform((value) => (value === undefined || value.trim() === "" ? null : value.trim()));
+
+const PreflightQuery = z.object({
+  cluster: optionalText.refine((value) => value === null || CLUSTER_ID_PATTERN.test(value), { message: "cluster must be 1 to 128 characters of [A-Za-z0-9._-]" }),
+  node: optionalText.refine((value) => value === null || NODE_NAME_PATTERN.test(value), { message: "node must be a node name of [A-Za-z0-9._-]" }),
+  role: optionalText.refine((value) => value === null || value === "server" || value === "agent", { message: 'role must be "server" or "agent"' }),
+  current: optionalText.refine((value) => value === null || readVersion(value) !== null, { message: "current must be the installed K3s version, like v1.33.6+k3s1" }),
+  target: optionalText.refine((value) => value === null || readVersion(value) !== null || partialVersion(value) !== null, {
+    message: "target must be a K3s version, like v1.33.6+k3s1 (or v1.33.6 for its newest published build)",
+  }),
+});
+
+fleetRoutes.get("/preflight", async (c) => {
+  const query = parseOrReject(PreflightQuery, c.req.query(), "preflight request");
+
+  const result = await runPreflight(
+    c.env.DB,
+    c.get("config"),
+    { clusterId: query.cluster, node: query.node, role: (query.role ?? "server") as "server" | "agent", current: query.current, target: query.target },
+    new Date().toISOString(),
+  );
+  if (!result.ok) {
+    const problem = result.problem;
+    switch (problem.kind) {
+      case "target_missing":
+        throw new HttpError(
+          400,
+          problem.clusterId === null
+            ? "target is missing; pass target=<version>, or role=agent with cluster=<id> to get the servers' version"
+            : `target is missing and the mirror knows no fresh server of cluster "${problem.clusterId}"; pass target=<version>`,
+        );
+      case "target_unpublished":
+        throw new HttpError(400, `no published build of ${problem.target}; published in its minor: ${problem.available.join(", ") || "none"}`);
+    }
+  }
+
+  const decision = result.decision;
+  const text = describeReason(decision.reason);
+  if (decision.reason.kind === "unparseable_version") throw new HttpError(400, text.message);
+  // Keys in this order and compact, because the install script reads `"allowed":true` with grep.
+  const body = { allowed: decision.allowed, reason: text.code, rule: text.rule, message: text.message, ladder: decision.ladder, target: decision.target };
+  return c.body(`${JSON.stringify(body)}\n`, 200, { "Content-Type": "application/json" });
+});
+
+const OptionalVersion = z
+  .string()
+  .max(128)
+  .nullable()
+  .optional()
+  .transform((value, ctx) => {
+    if (value === undefined || value === null || value.trim() === "") return null;
+    const version = readVersion(value);
+    if (version === null) {
+      ctx.addIssue({ code: "custom", message: `"${value.slice(0, 80)}" is not a K3s version; send it like v1.33.6+k3s1, or null` });
+      return z.NEVER;
+    }
+    return version.raw;
+  });
+
+const OverrideFlag = z
+  .union([z.boolean(), z.enum(["true", "false", "1", "0", ""])])
+  .optional()
+  .transform((value) => value === true || value === "true" || value === "1");
+
+/** The install script's report, sent before and after each run. */
+export const NodeReportBody = z
+  .object({
+    cluster: z.string().regex(CLUSTER_ID_PATTERN, "must be 1 to 128 characters of [A-Za-z0-9._-]"),
+    node: z.string().regex(NODE_NAME_PATTERN, "must be a node name of [A-Za-z0-9._-], at most 253 characters"),
+    role: z.enum(["server", "agent"], { message: 'must be "server" or "agent"' }),
+    phase: z.enum(["before", "after"], { message: 'must be "before" or "after"' }),
+    versionBefore: OptionalVersion,
+    versionAfter: OptionalVersion,
+    outcome: z.string().regex(OUTCOME_PATTERN, "must be 1 to 64 characters of [A-Za-z0-9._-], for example installed or failed"),
+    overrideUsed: OverrideFlag,
+  })
+  .strict();
+
+fleetRoutes.post(
+  "/report",
+  bodyLimit({
+    maxSize: MAX_REPORT_BODY_BYTES,
+    onError: () => {
+      throw new HttpError(413, `report is larger than ${MAX_REPORT_BODY_BYTES} bytes; send only the report fields`);
+    },
+  }),
+  async (c) => {
+    let document: unknown;
+    try {
+      document = JSON.parse(await c.req.text());
+    } catch {
+      throw new HttpError(400, "report body is not JSON; send an object with cluster, node, role, phase, versionBefore, versionAfter, outcome, overrideUsed");
+    }
+    const report = parseOrReject(NodeReportBody, document, "report");
+
+    await c.env.DB.batch(recordReportStatements(c.env.DB, report, new Date().toISOString()));
+    return c.body(null, 204);
+  },
+);
+
+fleetRoutes.get("/clusters", requireAdmin, async (c) => {
+  const now = new Date().toISOString();
+  const [clusters, nodes, inputs] = await Promise.all([listClusters(c.env.DB), listAllNodes(c.env.DB), readSkewInputs(c.env.DB)]);
+  const listed = clusters.slice(0, MAX_CLUSTERS_LISTED);
+  const views = await Promise.all(listed.map((cluster) => clusterView(c, cluster, nodes.get(cluster.id) ?? [], inputs, now)));
+  return c.json({ clusters: views, truncated: clusters.length > listed.length });
+});
+
+fleetRoutes.get("/clusters/:id", requireAdmin, async (c) => {
+  const id = c.req.param("id");
+  if (!CLUSTER_ID_PATTERN.test(id)) throw new HttpError(400, `"${id.slice(0, 80)}" is not a cluster id; ids are 1 to 128 characters of [A-Za-z0-9._-]`);
+
+  const now = new Date().toISOString();
+  const [cluster, nodes, inputs, offers, reports] = await Promise.all([
+    getCluster(c.env.DB, id),
+    listNodes(c.env.DB, id),
+    readSkewInputs(c.env.DB),
+    listClusterOffers(c.env.DB, id),
+    listReports(c.env.DB, id, REPORTS_PER_CLUSTER),
+  ]);
+  if (!cluster) throw new HttpError(404, `cluster "${id}" is not in the inventory; it appears once a node reports or a Plan asks for a channel`);
+
+  const view = await clusterView(c, cluster, nodes, inputs, now);
+  return c.json({ ...view, offers, reports });
+});
+
+/** A cluster as the admin API shows it: nodes with stale flags, rule violations and the next safe hop. */
+async function clusterView(c: Context<AppEnv>, cluster: StoredCluster, nodes: readonly StoredNode[], inputs: SkewInputs, now: string) {
+  const config: Config = c.get("config");
+  const classified = classifyNodes(cluster.id, nodes, now, config.nodeStaleAfterMs);
+  const answers = await readChannelAnswers(c.env.DB, { clusterId: cluster.id, currentVersion: null }, config);
+  const channel = answers.channels.find((candidate) => candidate.name === answers.defaultChannel);
+  const nextHop = channel?.latest ? nextSafeHop(classified.facts, channel.name, channel.latest, inputs.published, inputs.hopRules, now) : null;
+
+  const show = (node: NodeStatus) => ({ name: node.name, version: node.version, lastSeenAt: node.lastSeenAt, stale: node.stale });
+  return {
+    id: cluster.id,
+    firstSeenAt: cluster.firstSeenAt,
+    lastSeenAt: cluster.lastSeenAt,
+    sucLatestVersion: cluster.sucLatestVersion,
+    sucSeenAt: cluster.sucSeenAt,
+    servers: classified.nodes.filter((node) => node.role === "server").map(show),
+    agents: classified.nodes.filter((node) => node.role === "agent").map(show),
+    violations: findViolations(classified.facts),
+    serverMinorLimit: serverMinorLimit(classified.facts),
+    nextHop,
+  };
+}
+
+function parseOrReject<T extends z.ZodType>(schema: T, value: unknown, what: string): z.output<T> {
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0]!;
+  const field = issue.path.join(".");
+  const message = issue.code === "unrecognized_keys" ? `unknown field(s) ${issue.keys.join(", ")}` : issue.message;
+  throw new HttpError(400, `${what} rejected: ${field ? `${field}: ` : ""}${message}`, "InvalidInput", parsed.error.issues.map((entry) => ({ field: entry.path.join("."), message: entry.message })));
+}
+
+/**
+ * Reads where a channel lookup's caller stands: cluster id from X-SUC-Cluster-ID or
+ * `cluster`, version from X-SUC-Latest-Version (whose `+` arrives as `-`) or `current`,
+ * role from `role`. A version or role that is present but invalid is rejected with 400,
+ * because answering as if it were absent could skip a minor.
+ */
+export function readSkewCaller(c: Context<AppEnv>): { clusterId: string | null; role: "server" | "agent" | null; current: string | null; fromUpgradeController: boolean } {
+  const clusterId = c.req.header("x-suc-cluster-id") ?? c.req.query("cluster") ?? null;
+  const header = c.req.header("x-suc-latest-version")?.trim() || null;
+  const reported = header ?? (c.req.query("current")?.trim() || null);
+  const role = c.req.query("role")?.trim() || null;
+
+  if (role !== null && role !== "server" && role !== "agent") throw new HttpError(400, `role "${role.slice(0, 40)}" is invalid; use role=server or role=agent`);
+  const current = reported === null ? null : readVersion(reported);
+  if (reported !== null && current === null) {
+    throw new HttpError(400, `${header !== null ? "X-SUC-Latest-Version" : "current"} "${reported.slice(0, 80)}" is not a K3s version; send it like v1.33.6+k3s1 or v1.33.6-k3s1`);
+  }
+  return {
+    clusterId: clusterId !== null && CLUSTER_ID_PATTERN.test(clusterId) ? clusterId : null,
+    role,
+    current: current?.raw ?? null,
+    fromUpgradeController: header !== null,
+  };
+}
