@@ -6,8 +6,10 @@ import { HttpError, renderError } from "./errors";
 import { privateMode } from "./access/private-mode";
 import { adminRoutes } from "./routes/admin";
 import { channelRoutes } from "./routes/channels";
+import { downloadRoutes } from "./routes/downloads";
 import { policyRoutes } from "./routes/policy";
 import { tagPageRoutes } from "./routes/tag-page";
+import { syncApiRoutes } from "./routes/sync-api";
 import { runScheduled } from "./scheduled";
 
 export const app = new Hono<AppEnv>();
@@ -26,6 +28,10 @@ app.use("*", privateMode((request, env, executionCtx) => app.fetch(request, env,
 app.route("/v1-release", channelRoutes);
 // Before adminRoutes, whose admin check would otherwise also cover the public schema route.
 app.route("/api/v1/policy", policyRoutes);
+app.route("/k3s-io/k3s/releases/download", downloadRoutes);
+app.route("/k3s", downloadRoutes);
+// Before adminRoutes, whose 1 MiB body limit would reject file imports; each route checks the admin token.
+app.route("/api/v1", syncApiRoutes);
 app.route("/api/v1", adminRoutes);
 app.route("/", tagPageRoutes);
 

@@ -90,7 +90,7 @@ export type FakeUpstreamOptions = {
   channels?: FakeChannel[];
   /** The installer text served at /install.sh. Default a short script that exits 0. */
   installScript?: string;
-  /** Releases per page of the API; GitHub's default is 30. Default 2, to exercise pagination. */
+  /** Maximum releases per page of the API, whatever `per_page` requests. Default 2, to exercise pagination. */
   perPage?: number;
   /** When set, the releases API answers 401 unless `Authorization: Bearer <token>` is sent. */
   requireToken?: string;
@@ -309,7 +309,7 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
   }
 
   function sendReleasePage(request: http.IncomingMessage, response: http.ServerResponse, requestUrl: URL) {
-    const pageSize = Math.min(Number(requestUrl.searchParams.get("per_page") ?? perPage) || perPage, 100);
+    const pageSize = Math.min(Number(requestUrl.searchParams.get("per_page") ?? perPage) || perPage, perPage);
     const page = Math.max(Number(requestUrl.searchParams.get("page") ?? 1) || 1, 1);
     const listed = releases
       .map((release, index) => ({ release, publishedAt: publishedAtOf(release, index) }))

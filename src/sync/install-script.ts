@@ -1,0 +1,51 @@
+import type { Config } from "../config";
+import { getCurrentInstallScript, recordInstallScript } from "../storage/install-scripts";
+import { installScriptKey } from "../storage/keys";
+import { getSetting, putSettingStatement, SETTING_INSTALL_SCRIPT_ETAG } from "../storage/settings";
+import type { SubrequestBudget } from "./budget";
+import { sha256Hex } from "./transfer";
+import { checkStatus, fetchUpstream, readBoundedBytes, UpstreamError } from "./upstream";
+
+/** Largest installer script accepted; the upstream one is about 40 KB. */
+export const MAX_INSTALL_SCRIPT_BYTES = 1024 * 1024;
+
+export type InstallScriptResult = { status: "unchanged" | "new" | "seen-before"; sha256: string };
+
+/**
+ * Mirrors the upstream installer script: stores its text in R2 under its SHA-256 and
+ * records the sighting in `install_scripts`, so the history of versions is kept. A
+ * reply that is not a shell script (HTML, empty, no `#!` line) is an UpstreamError and
+ * changes nothing.
+ */
+export async function syncInstallScript(db: D1Database, bucket: R2Bucket, config: Config, budget: SubrequestBudget, now: string): Promise<InstallScriptResult> {
+  const url = config.upstream.installScriptUrl;
+  const current = await getCurrentInstallScript(db);
+  const etag = current ? await getSetting(db, SETTING_INSTALL_SCRIPT_ETAG) : null;
+
+  const response = await fetchUpstream(url, { headers: etag ? { "If-None-Match": etag } : {} }, budget);
+  if (response.status === 304 && current) {
+    await recordInstallScript(db, current, now);
+    return { status: "unchanged", sha256: current.sha256 };
+  }
+  checkStatus(response, url);
+  const contentType = response.headers.get("content-type") ?? "";
+  if (/^text\/html/i.test(contentType)) {
+    void response.body?.cancel();
+    throw new UpstreamError(url, `installer reply is an HTML page (Content-Type ${contentType}), not a shell script`, false);
+  }
+  const bytes = await readBoundedBytes(response, url, MAX_INSTALL_SCRIPT_BYTES);
+  const head = new TextDecoder().decode(bytes.subarray(0, 2));
+  if (head !== "#!") throw new UpstreamError(url, "installer reply does not start with a #! line, so it is not a shell script", false);
+
+  const sha256 = await sha256Hex(bytes);
+  const key = installScriptKey(sha256);
+  if (!(await bucket.head(key))) {
+    budget.take(1);
+    await bucket.put(key, bytes, { sha256, httpMetadata: { contentType: "text/plain; charset=utf-8" } });
+  }
+  const seenBefore = current?.sha256 === sha256 || (await db.prepare("SELECT 1 FROM install_scripts WHERE sha256 = ?").bind(sha256).first()) !== null;
+  await recordInstallScript(db, { sha256, size: bytes.byteLength, sourceUrl: url }, now);
+  const newEtag = response.headers.get("etag");
+  if (newEtag) await db.batch([putSettingStatement(db, SETTING_INSTALL_SCRIPT_ETAG, newEtag, now)]);
+  return { status: seenBefore ? (current?.sha256 === sha256 ? "unchanged" : "seen-before") : "new", sha256 };
+}
