@@ -6,6 +6,7 @@ import { HttpError, renderError } from "./errors";
 import { privateMode } from "./access/private-mode";
 import { adminRoutes } from "./routes/admin";
 import { channelRoutes } from "./routes/channels";
+import { fleetRoutes } from "./routes/fleet";
 import { downloadRoutes } from "./routes/downloads";
 import { policyRoutes } from "./routes/policy";
 import { tagPageRoutes } from "./routes/tag-page";
@@ -32,6 +33,8 @@ app.route("/k3s-io/k3s/releases/download", downloadRoutes);
 app.route("/k3s", downloadRoutes);
 // Before adminRoutes, whose 1 MiB body limit would reject file imports; each route checks the admin token.
 app.route("/api/v1", syncApiRoutes);
+// Before the other /api/v1 routes, whose admin check would cover the node-facing preflight and report.
+app.route("/api/v1", fleetRoutes);
 app.route("/api/v1", adminRoutes);
 app.route("/", tagPageRoutes);
 

@@ -3,7 +3,10 @@ import { readChannelAnswers, type Caller } from "../channels/answer";
 import { CHANNEL_NAME_PATTERN } from "../channels/config";
 import { CHANNEL_NOT_FOUND_BODY, renderChannelCollection, renderEmptyCollection, renderRedirectBody } from "../channels/render";
 import type { AppEnv } from "../env";
+import { describeHold } from "../skew/offer";
+import { answerChannelLookup } from "../skew/service";
 import { canonicalVersion } from "../versions";
+import { readSkewCaller } from "./fleet";
 import { requestOrigin } from "./origin";
 
 /** The channel API of rancher/channelserver, under /v1-release. */
@@ -19,11 +22,20 @@ channelRoutes.get("/channels/:name", async (c) => {
   const name = c.req.param("name");
   if (!CHANNEL_NAME_PATTERN.test(name)) return notFound(c);
 
+  const skewCaller = readSkewCaller(c);
   const answers = await readChannelAnswers(c.env.DB, callerOf(c), c.get("config"));
   const channel = answers.channels.find((candidate) => candidate.name === name);
   if (!channel?.latest) return notFound(c);
 
-  const location = `${nodeBase(c)}/${answers.github.owner}/${answers.github.repo}/releases/tag/${channel.latest}`;
+  // Skew rules narrow the policy's answer for a caller that says where it stands.
+  const skew = await answerChannelLookup(c.env.DB, c.get("config"), { channel: name, channelVersion: channel.latest, ...skewCaller }, new Date().toISOString());
+  if (skew.hold) {
+    const held = describeHold(skew.hold);
+    c.header("X-Mirror-Skew-Reason", held.code);
+    c.header("X-Mirror-Skew-Message", held.message);
+  }
+
+  const location = `${nodeBase(c)}/${answers.github.owner}/${answers.github.repo}/releases/tag/${skew.version}`;
   return c.body(renderRedirectBody(location), 302, { Location: location, "Content-Type": "text/html; charset=utf-8" });
 });
 
