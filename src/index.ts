@@ -9,6 +9,7 @@ import { channelRoutes } from "./routes/channels";
 import { fleetRoutes } from "./routes/fleet";
 import { downloadRoutes } from "./routes/downloads";
 import { policyRoutes } from "./routes/policy";
+import { installRoutes, versionRoutes } from "./routes/install";
 import { tagPageRoutes } from "./routes/tag-page";
 import { syncApiRoutes } from "./routes/sync-api";
 import { runScheduled } from "./scheduled";
@@ -29,6 +30,8 @@ app.use("*", privateMode((request, env, executionCtx) => app.fetch(request, env,
 app.route("/v1-release", channelRoutes);
 // Before adminRoutes, whose admin check would otherwise also cover the public schema route.
 app.route("/api/v1/policy", policyRoutes);
+// Node-facing and anonymous, so mounted before the admin routes and their token check.
+app.route("/api/v1/versions", versionRoutes);
 app.route("/k3s-io/k3s/releases/download", downloadRoutes);
 app.route("/k3s", downloadRoutes);
 // Before adminRoutes, whose 1 MiB body limit would reject file imports; each route checks the admin token.
@@ -36,6 +39,7 @@ app.route("/api/v1", syncApiRoutes);
 // Before the other /api/v1 routes, whose admin check would cover the node-facing preflight and report.
 app.route("/api/v1", fleetRoutes);
 app.route("/api/v1", adminRoutes);
+app.route("/", installRoutes);
 app.route("/", tagPageRoutes);
 
 app.notFound((c) => c.json({ type: "error", code: "NotFound", status: 404, message: `no route for ${c.req.method} ${new URL(c.req.url).pathname.slice(0, 200)}` }, 404));
