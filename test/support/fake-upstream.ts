@@ -207,8 +207,11 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
   for (const server of [api, objects]) {
     server.on("connection", (socket) => {
       sockets.add(socket);
+      // A client that stops reading (the mirror rejecting an HTML page) resets the connection.
+      socket.on("error", () => undefined);
       socket.on("close", () => sockets.delete(socket));
     });
+    server.on("request", (_request, response) => response.on("error", () => undefined));
   }
 
   const apiPort = await listen(api, 0);
