@@ -142,7 +142,7 @@ function checkPin(checker: StateChecker, field: (...rest: string[]) => string, p
   if (!checker.facts.offerable.has(pin) && !allowPending && whilePending === undefined) {
     checker.problems.push({
       field: field("pin"),
-      message: `pins ${pin}, which is not published on this mirror yet; pin a published version, or pass allowPending=true to keep the channel's current answer until ${pin} is published`,
+      message: `pins ${pin}, which is not published on this mirror yet; pin a published version, or pass allowPending=true (the policy CLI's --allow-pending) to keep the channel's current answer until ${pin} is published`,
     });
   }
   if (whilePending !== undefined && whilePending !== null) checker.requireServable(field("whilePending"), whilePending, "answers");
