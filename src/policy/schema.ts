@@ -1,6 +1,7 @@
 import semver from "semver";
 import { z } from "zod";
 import { CHANNEL_NAME_PATTERN } from "../channels/config";
+import { HopRuleList } from "../skew/hop-rules";
 import { canonicalVersion } from "../versions";
 
 /**
@@ -145,6 +146,7 @@ export const PolicyDocument = z
     blocked: z.array(BlockedEntry).max(MAX_LIST_LENGTH).optional(),
     channels: z.record(ChannelName, ChannelPolicy).optional().describe("Org channels by name: overrides of config channels, or new ones."),
     clusterGroups: z.array(ClusterGroup).max(MAX_LIST_LENGTH).optional(),
+    hopRules: HopRuleList.optional().describe("Minimum source versions for hops between minor versions, read by the version-skew checks."),
   })
   .strict();
 export type PolicyDocument = z.infer<typeof PolicyDocument>;

@@ -14,7 +14,7 @@ const EXPECTED_401_BODY = JSON.stringify({
   message: "this mirror is private: node-facing URLs need a node token prefix, as in /t/<token>/v1-release/channels",
 });
 
-function privateRequest(path: string, init: RequestInit = {}): Promise<Response> {
+async function privateRequest(path: string, init: RequestInit = {}): Promise<Response> {
   return app.fetch(new Request(`${ORIGIN}${path}`, { redirect: "manual", ...init }), PRIVATE_ENV);
 }
 

@@ -132,6 +132,16 @@ describe("PolicyDocument", () => {
     expect(!parsed.ok && parsed.problems[0]).toEqual({ field: "clusterGroups[0].clusters", message: "a group needs at least one cluster id or pattern" });
   });
 
+  it("accepts hop rules for the skew checks", () => {
+    const parsed = parsePolicyDocument({ hopRules: [{ from: "v1.33", to: "v1.34", minimumSource: "v1.33.6+k3s1", reason: "etcd 3.6 needs etcd 3.5.26 first" }] });
+    expect(parsed.ok).toBe(true);
+  });
+
+  it("rejects a hop rule that skips a minor", () => {
+    const parsed = parsePolicyDocument({ hopRules: [{ from: "v1.33", to: "v1.35", minimumSource: "v1.33.6+k3s1", reason: "x" }] });
+    expect(!parsed.ok && parsed.problems[0]!.field).toBe("hopRules[0].to");
+  });
+
   it("rejects a freeze without reason", () => {
     const parsed = parsePolicyDocument({ freeze: {} });
     expect(!parsed.ok && parsed.problems[0]!.field).toBe("freeze.reason");
@@ -140,7 +150,7 @@ describe("PolicyDocument", () => {
   it("exports a JSON Schema that names every top-level field", () => {
     const schema = policyJsonSchema() as { type: string; properties: Record<string, unknown>; additionalProperties: boolean };
     expect(schema.type).toBe("object");
-    expect(Object.keys(schema.properties).sort()).toEqual(["$schema", "blocked", "channels", "clusterGroups", "defaultChannel", "freeze"]);
+    expect(Object.keys(schema.properties).sort()).toEqual(["$schema", "blocked", "channels", "clusterGroups", "defaultChannel", "freeze", "hopRules"]);
     expect(schema.additionalProperties).toBe(false);
   });
 });
