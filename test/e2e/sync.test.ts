@@ -4,7 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startFakeUpstream, type FakeUpstream } from "../support/fake-upstream";
-import { startMirrorProcess, type MirrorProcess } from "../support/mirror-process";
+import { PROJECT_ROOT, startMirrorProcess, type MirrorProcess } from "../support/mirror-process";
 import { run } from "../support/run";
 
 const NEW = "v1.33.6+k3s1";
@@ -194,5 +194,20 @@ describe("sync from a fake upstream", () => {
     const releaseCalls = upstream.requests.slice(before).filter((request) => request.path.startsWith("/repos/"));
     expect(releaseCalls).toHaveLength(1);
     expect(releaseCalls[0]!.headers["if-none-match"]).toMatch(/^W\/"/);
+  });
+
+  it("npm run sync drives steps until done", async () => {
+    upstream.putRelease({ version: "v1.33.7+k3s1", publishedAt: "2025-12-01T00:00:00Z" });
+    const result = await run(process.execPath, ["--import", "tsx", path.join(PROJECT_ROOT, "scripts/sync.ts")], {
+      cwd: PROJECT_ROOT,
+      env: { ...process.env, MIRROR_URL: mirror.url, ADMIN_TOKEN: mirror.adminToken },
+    });
+    expect(result.stderr).toBe("");
+    expect(result.code).toBe(0);
+    const lines = result.stdout.trim().split("\n");
+    expect(lines.length).toBeGreaterThan(1);
+    expect(lines[0]).toMatch(/^step 1 \(run \d+\): channels unchanged, releases updated/);
+    expect(lines.at(-1)).toMatch(/remaining 0$/);
+    expect(result.stdout).toContain("v1.33.7+k3s1/amd64");
   });
 });
