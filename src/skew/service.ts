@@ -1,5 +1,6 @@
 import { DEFAULT_ARCH, type Config } from "../config";
 import { isBlocked } from "../policy/blocked";
+import { EMPTY_POLICY } from "../policy/schema";
 import { getCluster, getClusterOffer, listNodes, putClusterOfferStatement, recordSucVersionStatement, touchClusterStatement, type StoredCluster } from "../storage/inventory";
 import { getLivePolicyRevision } from "../storage/policy";
 import { listPublishedVersions } from "../storage/publications";
@@ -7,7 +8,7 @@ import { partialVersion, type ParsedVersion } from "../versions";
 import { decideUpgrade, type SkewDecision } from "./decide";
 import { oldestNode, readVersion, type ClusterFacts, type Role } from "./facts";
 import { classifyNodes, type NodeStatus } from "./fleet";
-import { HopRuleList, type HopRule } from "./hop-rules";
+import type { HopRule } from "./hop-rules";
 import { hopCandidates } from "./ladder";
 import { decideChannelOffer, type ChannelOfferDecision } from "./offer";
 
@@ -21,11 +22,10 @@ export type SkewInputs = {
 /** Reads the published versions (minus policy-blocked ones) and the policy's hop rules. */
 export async function readSkewInputs(db: D1Database): Promise<SkewInputs> {
   const [published, revision] = await Promise.all([listPublishedVersions(db, DEFAULT_ARCH), getLivePolicyRevision(db)]);
-  const document = revision?.document ?? {};
-  const rules = HopRuleList.safeParse((document as { hopRules?: unknown }).hopRules ?? []);
+  const document = revision?.document ?? EMPTY_POLICY;
   return {
     published: [...published].filter((version) => !isBlocked(document, version)),
-    hopRules: rules.success ? rules.data : [],
+    hopRules: document.hopRules ?? [],
   };
 }
 

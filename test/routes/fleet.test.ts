@@ -159,6 +159,21 @@ describe("GET /api/v1/preflight", () => {
     expect(body).toMatchObject({ allowed: true });
   });
 
+  it("applies the live policy's hop rules and blocked versions", async () => {
+    const policy = {
+      blocked: [{ version: "v1.19.16+k3s1", reason: "breaks flannel" }],
+      hopRules: [{ from: "v1.20", to: "v1.21", minimumSource: "v1.20.15+k3s1", reason: "needs the v1.20.15 datastore migration" }],
+    };
+    await env.DB.prepare("INSERT INTO policy_revisions (document, author, comment, created_at) VALUES (?, 'test', 'skew rules', '2024-01-01T00:00:00Z')").bind(JSON.stringify(policy)).run();
+
+    const ladder = await (await request("/api/v1/preflight?current=v1.18.20%2Bk3s1&target=v1.21.14%2Bk3s1")).json();
+    expect(ladder).toMatchObject({ allowed: false, reason: "skipped_minor", ladder: ["v1.19.15+k3s2", "v1.20.15+k3s1", "v1.21.14+k3s1"] });
+
+    const hop = await (await request("/api/v1/preflight?current=v1.20.5%2Bk3s1&target=v1.21.14%2Bk3s1")).json();
+    expect(hop).toMatchObject({ allowed: false, reason: "hop_minimum_source", ladder: ["v1.20.15+k3s1", "v1.21.14+k3s1"] });
+    expect((hop as { rule: string }).rule).toBe("To go from v1.20 to v1.21 a server must run at least v1.20.15+k3s1: needs the v1.20.15 datastore migration");
+  });
+
   it.each([
     ["?current=v1.20&target=v1.22.4%2Bk3s1", "current"],
     ["?target=stable", "target"],
