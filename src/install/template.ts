@@ -67,8 +67,9 @@ mirror_fetch() {
     mirror_status=000
     mirror_final_url=$2
     mirror_fetch_error=
+    : >"$mirror_tmp/headers.log"
     if [ "$mirror_downloader" = curl ]; then
-        mirror_fetch_out=$(curl -sS -L -o "$1" -w '%{http_code} %{url_effective}' "$2" 2>"$mirror_tmp/fetch.log")
+        mirror_fetch_out=$(curl -sS -L -D "$mirror_tmp/headers.log" -o "$1" -w '%{http_code} %{url_effective}' "$2" 2>"$mirror_tmp/fetch.log")
         mirror_status=\${mirror_fetch_out%% *}
         if [ -n "\${mirror_fetch_out#* }" ] && [ "\${mirror_fetch_out#* }" != "$mirror_fetch_out" ]; then
             mirror_final_url=\${mirror_fetch_out#* }
@@ -86,6 +87,12 @@ mirror_fetch() {
     *) mirror_status=000 ;;
     esac
     mirror_fetch_error=$(grep -v '^ ' "$mirror_tmp/fetch.log" | tail -n 1)
+}
+
+# Prints the value of response header $1 from the last mirror_fetch (the last one, when
+# redirects brought several). curl wrote the headers to headers.log, wget -S to fetch.log.
+mirror_header() {
+    cat "$mirror_tmp/headers.log" "$mirror_tmp/fetch.log" | grep -i "^ *$1:" | tail -n 1 | sed 's/^[^:]*: *//' | tr -d '\\r'
 }
 
 # Prints a reply body saved by mirror_fetch, first lines only, for an error message.
@@ -193,6 +200,10 @@ mirror_resolve_channel() {
         mirror_fatal "channel \\"$1\\" did not resolve to a K3s version: $mirror_lookup_url led to $mirror_final_url, whose last path segment is not a version like v1.33.6+k3s1. $mirror_next_steps"
     fi
     mirror_info "channel $1 resolved to $mirror_target"
+    mirror_hold_message=$(mirror_header X-Mirror-Skew-Message)
+    if [ -n "$mirror_hold_message" ]; then
+        mirror_info "the mirror's version-skew rules chose this version: $mirror_hold_message"
+    fi
 }
 
 # Normalises an explicit version typed by a person ($1, named $2 in messages) into
@@ -247,7 +258,12 @@ mirror_check_arch_published() {
     mirror_fetch "$mirror_tmp/check.txt" "$mirror_check_url"
     case $mirror_status in
     200) ;;
-    404) mirror_fatal "$mirror_target is not published on this mirror for $mirror_arch: $(mirror_reply_text "$mirror_tmp/check.txt") Pin a version published for $mirror_arch with INSTALL_K3S_VERSION, or wait for the mirror to copy this one." ;;
+    404)
+        if [ "$mirror_target" = "$mirror_current" ]; then
+            mirror_fatal "the channel keeps this node at its current version $mirror_target\${mirror_hold_message:+ ($mirror_hold_message)}, and this mirror does not publish that version for $mirror_arch, so there is nothing to install. To move on, pin the next version the skew rules allow with INSTALL_K3S_VERSION. The mirror replied: $(mirror_reply_text "$mirror_tmp/check.txt")"
+        fi
+        mirror_fatal "$mirror_target is not published on this mirror for $mirror_arch: $(mirror_reply_text "$mirror_tmp/check.txt") Pin a version published for $mirror_arch with INSTALL_K3S_VERSION, or wait for the mirror to copy this one."
+        ;;
     *) mirror_fatal "could not check that $mirror_target is published for $mirror_arch: $mirror_check_url returned HTTP $mirror_status ($mirror_fetch_error). Retry later." ;;
     esac
 }
@@ -262,7 +278,7 @@ mirror_json_field() {
 # continues; any other failure stops it.
 mirror_preflight() {
     mirror_override_used=false
-    mirror_preflight_url="$mirror_base/api/v1/preflight?cluster=$mirror_cluster&role=$mirror_role&current=$(mirror_urlencode "$mirror_current")&target=$(mirror_urlencode "$mirror_target")"
+    mirror_preflight_url="$mirror_base/api/v1/preflight?cluster=$mirror_cluster&node=$mirror_node&role=$mirror_role&current=$(mirror_urlencode "$mirror_current")&target=$(mirror_urlencode "$mirror_target")"
     mirror_skip_hint="Retry later, or set INSTALL_MIRROR_SKIP_SKEW_CHECK=true to install without the check."
     mirror_fetch "$mirror_tmp/preflight.json" "$mirror_preflight_url"
     case $mirror_status in

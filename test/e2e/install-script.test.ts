@@ -304,12 +304,12 @@ describe("wrapped install script", () => {
       await writeFile(path.join(sandbox.binDir, "k3s"), fakeBinary("v1.33.5+k3s1", "amd64"), { mode: 0o755 });
       state.settings = { cluster: "prod-1" };
       state.preflight = () => ({ status: 200, body: '{"allowed":true,"reason":"ok","rule":"","message":"","ladder":[],"target":"v1.33.6+k3s1"}' });
-      const result = await sandbox.pipeInstall(`${baseUrl}/`, ["agent"], { K3S_URL: "https://10.0.0.1:6443", K3S_TOKEN: "t" });
+      const result = await sandbox.pipeInstall(`${baseUrl}/`, ["agent"], { K3S_URL: "https://10.0.0.1:6443", K3S_TOKEN: "t", K3S_NODE_NAME: "worker-7" });
       expect(result.code).toBe(0);
       const queryOf = (pathname: string) => requests.find((request) => request.path === pathname)?.query;
       expect(queryOf("/v1-release/channels/stable")).toBe("?role=agent&cluster=prod-1&current=v1.33.5%2Bk3s1");
-      expect(queryOf("/api/v1/preflight")).toBe("?cluster=prod-1&role=agent&current=v1.33.5%2Bk3s1&target=v1.33.6%2Bk3s1");
-      expect(reports()[0]).toMatchObject({ cluster: "prod-1", role: "agent", phase: "before", versionBefore: "v1.33.5+k3s1", outcome: "started", overrideUsed: false });
+      expect(queryOf("/api/v1/preflight")).toBe("?cluster=prod-1&node=worker-7&role=agent&current=v1.33.5%2Bk3s1&target=v1.33.6%2Bk3s1");
+      expect(reports()[0]).toMatchObject({ cluster: "prod-1", node: "worker-7", role: "agent", phase: "before", versionBefore: "v1.33.5+k3s1", outcome: "started", overrideUsed: false });
     });
   });
 

@@ -12,11 +12,12 @@
  *   const result = await sandbox.pipeInstall(`${mirror.url}/`, ["server"], { ARCH: "arm64" });
  *   await sandbox.remove();
  */
+import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { chmod, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { run, type RunResult } from "./run";
+import type { RunResult } from "./run";
 
 export type SandboxShell = "dash" | "busybox";
 export type SandboxDownloader = "curl" | "wget";
@@ -35,6 +36,8 @@ export type InstallSandbox = {
   pipeInstall(url: string, args?: string[], extra?: Record<string, string | undefined>): Promise<RunResult>;
   /** Runs a script file with the sandbox's shell. */
   runScript(file: string, args?: string[], extra?: Record<string, string | undefined>): Promise<RunResult>;
+  /** Runs a command line with the sandbox's shell. */
+  runShell(command: string, args?: string[], extra?: Record<string, string | undefined>): Promise<RunResult>;
   /** Lines the fake systemctl was called with. */
   systemctlCalls(): Promise<string[]>;
   /** Names of the files in BIN_DIR. */
@@ -114,13 +117,34 @@ export async function createInstallSandbox(options: { shell: SandboxShell; downl
     env,
     pipeInstall: (url, args = [], extra = {}) => {
       const fetchCommand = options.downloader === "curl" ? `curl -sfL "$0"` : `wget -qO- "$0"`;
-      return run(shellPath, ["-c", `${fetchCommand} | sh -s - "$@"`, url, ...args], { env: env(extra), cwd: root });
+      return runCommand(shellPath, ["-c", `${fetchCommand} | sh -s - "$@"`, url, ...args], { env: env(extra), cwd: root });
     },
-    runScript: (file, args = [], extra = {}) => run(shellPath, [file, ...args], { env: env(extra), cwd: root }),
+    runScript: (file, args = [], extra = {}) => runCommand(shellPath, [file, ...args], { env: env(extra), cwd: root }),
+    runShell: (command, args = [], extra = {}) => runCommand(shellPath, ["-c", command, ...args], { env: env(extra), cwd: root }),
     systemctlCalls: async () => (existsSync(systemctlLog) ? (await readFile(systemctlLog, "utf8")).split("\n").filter((line) => line.length > 0) : []),
     installedFiles: async () => (await readdir(binDir)).sort(),
     remove: () => rm(root, { recursive: true, force: true }),
   };
+}
+
+/**
+ * Runs a command without a shell, with stdin closed (as `curl | sh` runs on a node with
+ * no terminal input), and collects its output. Never rejects on exit codes.
+ */
+export function runCommand(command: string, args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {}): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { env: options.env ?? process.env, cwd: options.cwd, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 60_000);
+    child.stdout.on("data", (chunk) => (stdout += chunk));
+    child.stderr.on("data", (chunk) => (stderr += chunk));
+    child.on("error", reject);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? -1, stdout, stderr });
+    });
+  });
 }
 
 /** Finds a program in the usual system directories, or raises naming the package to install. */
