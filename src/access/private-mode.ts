@@ -8,8 +8,8 @@ import { HttpError } from "../errors";
  * `/t/<node token>`, because installers and system-upgrade-controller cannot send headers
  * but carry a URL prefix everywhere. The prefix is checked in constant time, stripped,
  * and the rest of the URL is routed as usual with `nodePrefix` set, so links and scripts
- * the mirror renders carry it on. A missing or wrong token gets one fixed 401 answer
- * before any route runs, so it reveals nothing about which channels or files exist.
+ * the mirror renders carry it on. A missing or wrong token gets one fixed 401 response
+ * before any route runs, so the response reveals nothing about which channels or files exist.
  * Admin endpoints keep their bearer tokens and need no prefix.
  */
 
@@ -28,7 +28,7 @@ const PREFIXED_PATH = /^\/t\/([^/]*)(\/.*)?$/;
 
 export const PRIVATE_MODE_MESSAGE = "this mirror is private: node-facing URLs need a node token prefix, as in /t/<token>/v1-release/channels";
 
-/** Whether a path (without prefix) is one that nodes fetch. */
+/** Tells whether a path (without prefix) is one that nodes fetch. */
 export function isNodeFacing(pathname: string): boolean {
   return NODE_FACING_PATHS.some((pattern) => pattern.test(pathname));
 }

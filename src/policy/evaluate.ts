@@ -4,21 +4,21 @@ import { findBlock } from "./blocked";
 import { findClusterGroup, type GroupMatch } from "./clusters";
 import type { ChannelFreeze, ChannelPolicy, ClusterGroup, PolicyDocument, ScopeFreeze } from "./schema";
 
-/** A channel of the channel config with what it answers now (its stored channel state). */
+/** A channel of the channel config with the version it serves now (its stored channel state). */
 export type BaseChannel = {
   readonly name: string;
   readonly version: string | null;
-  /** What the channel's rule wants (stored channel state); a blocked one leaves `version` empty. */
+  /** The version the channel's rule selects (stored channel state). When it is blocked, `version` may be empty. */
   readonly wanted?: string | null;
   readonly latestRegexp?: string;
   readonly excludeRegexp?: string;
 };
 
-/** What the mirror holds, as policy evaluation reads it. */
+/** The mirror state that policy evaluation reads. */
 export type MirrorFacts = {
-  /** Channels of the channel config, in config order, with their stored answers. */
+  /** Channels of the channel config, in config order, with their stored versions. */
   readonly baseChannels: readonly BaseChannel[];
-  /** Versions a channel may answer: published for the default architecture (or known, by CHANNEL_GATE). */
+  /** Versions a channel may serve: published for the default architecture (or every known one, by CHANNEL_GATE). */
   readonly offerable: ReadonlySet<string>;
   /** Versions whose release is marked pre-release; a range never picks them. */
   readonly prereleases: ReadonlySet<string>;
@@ -32,7 +32,7 @@ export type PolicyInput = MirrorFacts & {
   readonly nowMs: number;
 };
 
-/** Why a channel answers what it does, in the order the steps applied. */
+/** One step behind a channel's version, tagged by kind; a channel lists them in the order they applied. */
 export type Reason =
   | { readonly kind: "channel-config" }
   | { readonly kind: "follow"; readonly channel: string; readonly found: boolean }
@@ -64,11 +64,13 @@ export type EffectivePolicy = {
  * Computes what every channel answers for one caller. Without a cluster id (or for an id
  * in no group) the result is the org's answers.
  *
- * Steps, per channel: its rule (channel config, follow, pin, range); its own freeze, or
- * else the org freeze; then, for a cluster in a group, the group's channel in place of the
- * default channel and the group's freeze; last, a blocked or unpublished answer is
- * replaced (see `screenVersion`). Each step that changes or explains the answer adds a
- * tagged reason.
+ * Steps, per channel:
+ * 1. its rule (channel config, follow, pin, range);
+ * 2. its own freeze, or else the org freeze;
+ * 3. for a cluster in a group, the group's channel in place of the default channel, then
+ *    the group's freeze;
+ * 4. a blocked or unpublished version is replaced (see `screenVersion`).
+ * Each step that changes or explains the version adds a tagged reason.
  */
 export function evaluatePolicy(input: PolicyInput, clusterId: string | null): EffectivePolicy {
   const match = findClusterGroup(input.policy, clusterId);
@@ -94,7 +96,7 @@ export function evaluateForGroup(input: PolicyInput, group: ClusterGroup | null,
     );
   }
 
-  // Step: the group's freeze holds every channel it lists at its frozen value.
+  // Step: the group's freeze keeps every channel it lists at its frozen value.
   const groupFreeze = activeFreeze(group.freeze, input.nowMs);
   if (groupFreeze) {
     channels = channels.map((channel) => {
@@ -108,7 +110,7 @@ export function evaluateForGroup(input: PolicyInput, group: ClusterGroup | null,
   return { defaultChannel: group.channel ?? orgDefault, group: { name: group.name, matchedBy: matchedBy ?? { kind: "id" } }, channels };
 }
 
-/** The org's answers: rules, then channel and org freezes, then screening. */
+/** Evaluates the org's channels: rules, then channel and org freezes, then screening. */
 function evaluateOrgChannels(input: PolicyInput): EffectiveChannel[] {
   const rules = input.policy.channels ?? {};
   const baseByName = new Map(input.baseChannels.map((channel) => [channel.name, channel]));
@@ -169,10 +171,10 @@ function aroundBlockedWanted(input: PolicyInput, base: BaseChannel | undefined, 
 }
 
 /**
- * Keeps a channel's answer only when it is offerable and not blocked. A blocked answer is
- * replaced by the newest offerable, unblocked, non-pre-release version of the same minor
- * line below it (the patch the fleet ran before), or by nothing; an unpublished answer is
- * dropped. The refresh of channel states already keeps blocked versions out of them,
+ * Keeps a channel's version only when it is offerable and not blocked. A blocked version
+ * is replaced by the newest offerable, unblocked, non-pre-release version of the same
+ * minor line below it (the patch the fleet ran before), or by nothing. An unpublished
+ * version is dropped. The refresh of channel states already keeps blocked versions out of them,
  * so this catches pins, freezes and states computed before the block was added.
  */
 function screenVersion(input: PolicyInput, channel: EffectiveChannel): EffectiveChannel {

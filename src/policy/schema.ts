@@ -76,9 +76,9 @@ export const ScopeFreeze = z
 export type ScopeFreeze = z.infer<typeof ScopeFreeze>;
 
 /**
- * What the policy does with one channel. At most one rule (`follow`, `pin`, `range`,
- * `hide`); a channel with no rule keeps what the channel config resolves, which is how a
- * freeze alone is applied to an existing channel.
+ * The policy for one channel: at most one rule (`follow`, `pin`, `range`, `hide`). A
+ * channel with no rule keeps what the channel config resolves, so a freeze alone applies
+ * to an existing channel without changing its rule.
  */
 export const ChannelPolicy = z
   .object({
@@ -157,7 +157,7 @@ export const EMPTY_POLICY: PolicyDocument = {};
 /** One problem with a policy change: the field as a dotted path and what is wrong with it. */
 export type PolicyProblem = { field: string; message: string };
 
-/** The policy document as JSON Schema (draft 2020-12), for editors and the CLI. */
+/** Builds the policy document's JSON Schema (draft 2020-12), for editors and the CLI. */
 export function policyJsonSchema(): Record<string, unknown> {
   return {
     ...z.toJSONSchema(PolicyDocument, { io: "input", target: "draft-2020-12" }),

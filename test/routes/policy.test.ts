@@ -244,7 +244,12 @@ describe("GET /api/v1/policy/history", () => {
   });
 
   it("pages with limit and before", async () => {
-    for (const comment of ["a", "b", "c"]) await putPolicy({ defaultChannel: comment === "b" ? "latest" : comment === "c" ? "v1.31" : "v1.30" }, `?comment=${comment}`);
+    const changes: Array<[string, string]> = [
+      ["a", "v1.30"],
+      ["b", "latest"],
+      ["c", "v1.31"],
+    ];
+    for (const [comment, defaultChannel] of changes) await putPolicy({ defaultChannel }, `?comment=${comment}`);
     const first = await (await adminRequest("/api/v1/policy/history?limit=2")).json<{ revisions: Array<{ id: number; comment: string }> }>();
     expect(first.revisions.map((revision) => revision.comment)).toEqual(["c", "b"]);
     const next = await (await adminRequest(`/api/v1/policy/history?limit=2&before=${first.revisions[1]!.id}`)).json<{ revisions: Array<{ comment: string }> }>();

@@ -100,6 +100,10 @@ describe("findClusterGroup", () => {
   });
 });
 
+function problemsOf(parsed: ReturnType<typeof parsePolicyDocument>) {
+  return parsed.ok ? [] : parsed.problems;
+}
+
 describe("PolicyDocument", () => {
   it("rejects unknown fields with their path", () => {
     const parsed = parsePolicyDocument({ channels: { stable: { pinned: "v1.30.1+k3s1" } } });
@@ -109,27 +113,31 @@ describe("PolicyDocument", () => {
   it("rejects two rules on one channel", () => {
     const parsed = parsePolicyDocument({ channels: { stable: { pin: "v1.30.1+k3s1", follow: "latest" } } });
     expect(parsed.ok).toBe(false);
-    expect(!parsed.ok && parsed.problems[0]).toEqual({ field: "channels.stable.pin", message: "cannot be combined with follow; a channel has at most one of follow, pin, range, hide" });
+    expect(problemsOf(parsed)[0]).toEqual({ field: "channels.stable.pin", message: "cannot be combined with follow; a channel has at most one of follow, pin, range, hide" });
   });
 
   it("rejects a version that is not exact", () => {
     const parsed = parsePolicyDocument({ channels: { stable: { pin: "1.30" } } });
-    expect(!parsed.ok && parsed.problems[0]).toEqual({ field: "channels.stable.pin", message: '"1.30" is not an exact K3s version; write it like v1.33.6+k3s1' });
+    expect(parsed.ok).toBe(false);
+    expect(problemsOf(parsed)[0]).toEqual({ field: "channels.stable.pin", message: '"1.30" is not an exact K3s version; write it like v1.33.6+k3s1' });
   });
 
   it("rejects an invalid range", () => {
     const parsed = parsePolicyDocument({ blocked: [{ range: "not a range", reason: "x" }] });
-    expect(!parsed.ok && parsed.problems[0]!.field).toBe("blocked[0].range");
+    expect(parsed.ok).toBe(false);
+    expect(problemsOf(parsed)[0]!.field).toBe("blocked[0].range");
   });
 
   it("rejects a blocked entry with both version and range", () => {
     const parsed = parsePolicyDocument({ blocked: [{ version: "v1.30.1+k3s1", range: "1.30.x", reason: "x" }] });
-    expect(!parsed.ok && parsed.problems[0]!.message).toBe("give exactly one of version or range");
+    expect(parsed.ok).toBe(false);
+    expect(problemsOf(parsed)[0]!.message).toBe("give exactly one of version or range");
   });
 
   it("rejects a group with no clusters", () => {
     const parsed = parsePolicyDocument({ clusterGroups: [{ name: "empty", channel: "stable" }] });
-    expect(!parsed.ok && parsed.problems[0]).toEqual({ field: "clusterGroups[0].clusters", message: "a group needs at least one cluster id or pattern" });
+    expect(parsed.ok).toBe(false);
+    expect(problemsOf(parsed)[0]).toEqual({ field: "clusterGroups[0].clusters", message: "a group needs at least one cluster id or pattern" });
   });
 
   it("accepts hop rules for the skew checks", () => {
@@ -139,12 +147,14 @@ describe("PolicyDocument", () => {
 
   it("rejects a hop rule that skips a minor", () => {
     const parsed = parsePolicyDocument({ hopRules: [{ from: "v1.33", to: "v1.35", minimumSource: "v1.33.6+k3s1", reason: "x" }] });
-    expect(!parsed.ok && parsed.problems[0]!.field).toBe("hopRules[0].to");
+    expect(parsed.ok).toBe(false);
+    expect(problemsOf(parsed)[0]!.field).toBe("hopRules[0].to");
   });
 
   it("rejects a freeze without reason", () => {
     const parsed = parsePolicyDocument({ freeze: {} });
-    expect(!parsed.ok && parsed.problems[0]!.field).toBe("freeze.reason");
+    expect(parsed.ok).toBe(false);
+    expect(problemsOf(parsed)[0]!.field).toBe("freeze.reason");
   });
 
   it("exports a JSON Schema that names every top-level field", () => {
