@@ -4,7 +4,7 @@ import { CHANNEL_NAME_PATTERN } from "../channels/config";
 import { CHANNEL_NOT_FOUND_BODY, renderChannelCollection, renderEmptyCollection, renderRedirectBody } from "../channels/render";
 import type { AppEnv } from "../env";
 import { describeHold } from "../skew/offer";
-import { answerChannelLookup } from "../skew/service";
+import { decideChannelLookup } from "../skew/service";
 import { canonicalVersion } from "../versions";
 import { readSkewCaller } from "./fleet";
 import { requestOrigin } from "./origin";
@@ -27,12 +27,12 @@ channelRoutes.get("/channels/:name", async (c) => {
   const channel = answers.channels.find((candidate) => candidate.name === name);
   if (!channel?.latest) return notFound(c);
 
-  // Skew rules narrow the policy's answer for a caller that says where it stands.
-  const skew = await answerChannelLookup(c.env.DB, c.get("config"), { channel: name, channelVersion: channel.latest, ...skewCaller }, new Date().toISOString());
+  // Skew rules narrow the policy's version for a caller that gives its version, cluster or role.
+  const skew = await decideChannelLookup(c.env.DB, c.get("config"), { channel: name, channelVersion: channel.latest, ...skewCaller }, new Date().toISOString());
   if (skew.hold) {
-    const held = describeHold(skew.hold);
-    c.header("X-Mirror-Skew-Reason", held.code);
-    c.header("X-Mirror-Skew-Message", held.message);
+    const holdText = describeHold(skew.hold);
+    c.header("X-Mirror-Skew-Reason", holdText.code);
+    c.header("X-Mirror-Skew-Message", holdText.message);
   }
 
   const location = `${nodeBase(c)}/${answers.github.owner}/${answers.github.repo}/releases/tag/${skew.version}`;

@@ -160,7 +160,7 @@ fleetRoutes.get("/clusters/:id", requireAdmin, async (c) => {
   return c.json({ ...view, offers, reports });
 });
 
-/** A cluster as the admin API shows it: nodes with stale flags, rule violations and the next safe hop. */
+/** Builds a cluster's admin view: nodes with stale flags, rule violations and the next safe hop. */
 async function clusterView(c: Context<AppEnv>, cluster: StoredCluster, nodes: readonly StoredNode[], inputs: SkewInputs, now: string) {
   const config: Config = c.get("config");
   const classified = classifyNodes(cluster.id, nodes, now, config.nodeStaleAfterMs);
@@ -183,17 +183,17 @@ async function clusterView(c: Context<AppEnv>, cluster: StoredCluster, nodes: re
   };
 }
 
-function parseOrReject<T extends z.ZodType>(schema: T, value: unknown, what: string): z.output<T> {
+function parseOrReject<T extends z.ZodType>(schema: T, value: unknown, subject: string): z.output<T> {
   const parsed = schema.safeParse(value);
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0]!;
   const field = issue.path.join(".");
   const message = issue.code === "unrecognized_keys" ? `unknown field(s) ${issue.keys.join(", ")}` : issue.message;
-  throw new HttpError(400, `${what} rejected: ${field ? `${field}: ` : ""}${message}`, "InvalidInput", parsed.error.issues.map((entry) => ({ field: entry.path.join("."), message: entry.message })));
+  throw new HttpError(400, `${subject} rejected: ${field ? `${field}: ` : ""}${message}`, "InvalidInput", parsed.error.issues.map((entry) => ({ field: entry.path.join("."), message: entry.message })));
 }
 
 /**
- * Reads where a channel lookup's caller stands: cluster id from X-SUC-Cluster-ID or
+ * Reads the caller of a channel lookup: cluster id from X-SUC-Cluster-ID or
  * `cluster`, version from X-SUC-Latest-Version (whose `+` arrives as `-`) or `current`,
  * role from `role`. A version or role that is present but invalid is rejected with 400,
  * because answering as if it were absent could skip a minor.

@@ -15,8 +15,8 @@ export type InventoryNode = {
 export type NodeStatus = InventoryNode & { readonly stale: boolean };
 
 /**
- * Marks nodes not seen within `staleAfterMs` of `now` as stale and returns the cluster's
- * fresh nodes with parsed versions; nodes without a version that parses count for nothing.
+ * Marks nodes not seen within `staleAfterMs` of `now` as stale, and returns the cluster's
+ * fresh nodes with parsed versions. Nodes without a parseable version are left out.
  */
 export function classifyNodes(clusterId: string, nodes: readonly InventoryNode[], now: string, staleAfterMs: number): { facts: ClusterFacts; nodes: NodeStatus[] } {
   const nowMs = Date.parse(now);
@@ -88,7 +88,7 @@ function describeOptionalHold(hold: OfferHold | null) {
   return hold ? describeHold(hold) : null;
 }
 
-/** The agent lag limit in force for a cluster: the highest minor its servers may reach. */
+/** Returns the agent lag limit in force for a cluster: the highest minor its servers may reach. */
 export function serverMinorLimit(facts: ClusterFacts): { agent: string; maxServerMinor: string } | null {
   const cap = agentCap(facts.agents);
   return cap ? { agent: cap.agent.name, maxServerMinor: `v${cap.agent.version.major}.${cap.maxServerMinor}` } : null;

@@ -2,7 +2,7 @@ import { compareK3sVersions, parseVersion, type ParsedVersion } from "../version
 import { isNewer, isSameVersion } from "./facts";
 import { unmetHopRule, type CompiledHopRule } from "./hop-rules";
 
-/** Why a ladder stops before its target. */
+/** Reason a ladder stops before its target. */
 export type LadderGap =
   | { readonly kind: "no_published_release"; readonly minor: string }
   | { readonly kind: "no_release_meets_hop_rule"; readonly rule: CompiledHopRule };
@@ -38,7 +38,7 @@ function newestInMinor(candidates: readonly ParsedVersion[], major: number, mino
 
 /**
  * Builds the ladder a server climbs from `from` to `target`: one minor per hop, each hop
- * the newest published final patch of its minor. When a hop rule asks for a newer source,
+ * the newest published final patch of its minor. When a hop rule requires a newer source,
  * the ladder first moves to the newest patch of the current minor that meets it. The
  * target is the last hop whatever its kind (it may be a pre-release). Empty when `from`
  * is already at or past the target, or when the majors differ.

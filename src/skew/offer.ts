@@ -4,10 +4,10 @@ import { compileHopRules, unmetHopRule, type CompiledHopRule, type HopRule } fro
 import { buildLadder, hopCandidates, newestOfMinor, newestPatchOf, type LadderGap } from "./ladder";
 import { hopRuleText, RULES, type ReasonText } from "./reasons";
 
-/** What a channel last offered one cluster (a row of cluster_offers). */
+/** Version a channel last offered one cluster (a row of cluster_offers). */
 export type ClusterOffer = { readonly version: string; readonly offeredAt: string };
 
-/** Why a channel answer differs from the channel's own version. */
+/** Reason a channel redirect differs from the channel's own version. */
 export type OfferHold =
   | { readonly kind: "caller_ahead"; readonly current: ParsedVersion; readonly offer: ParsedVersion }
   | { readonly kind: "one_minor_per_upgrade"; readonly from: ParsedVersion; readonly goal: ParsedVersion }
@@ -22,19 +22,19 @@ export type OfferHold =
   | { readonly kind: "servers_unknown" };
 
 export type ChannelOfferInput = {
-  /** What the channel and the policy answer this caller, canonical spelling. */
+  /** The version the channel and the policy offer this caller, canonical spelling. */
   readonly channelVersion: string;
   /** The caller's role; null when the request does not say (system-upgrade-controller Plans). */
   readonly role: Role | null;
-  /** Where the caller says it stands (X-SUC-Latest-Version or `current`). */
+  /** The caller's version as the request gives it (X-SUC-Latest-Version or `current`). */
   readonly current: ParsedVersion | null;
   /** Fresh nodes of the caller's cluster and its Plan's last reported version; null without a cluster id. */
   readonly cluster: (ClusterFacts & { readonly sucLatestVersion: ParsedVersion | null }) | null;
-  /** What this channel last offered the cluster. */
+  /** The offer this channel last made the cluster. */
   readonly previousOffer: ClusterOffer | null;
   readonly published: Iterable<string>;
   readonly hopRules: readonly HopRule[];
-  /** How long an offer stands before the next hop, when no fresh server inventory can show progress. */
+  /** How long an offer lasts before the next hop, when no fresh server inventory can show progress. */
   readonly dwellMs: number;
   readonly now: string;
 };
@@ -51,8 +51,8 @@ type StepContext = { readonly candidates: readonly ParsedVersion[]; readonly rul
 type Step = { readonly version: ParsedVersion; readonly hold: OfferHold | null };
 
 /**
- * Decides what a channel lookup answers a caller that says where it stands, so that
- * following the answers never breaks a skew rule:
+ * Decides which version a channel lookup redirects to for a caller that gives its
+ * version or cluster, so that following the redirects never breaks a skew rule:
  *
  * - Without a cluster id, a server (or a caller of unknown role) gets the first hop of its
  *   ladder towards the channel's version, and never a version below its own.
@@ -97,7 +97,7 @@ function answerAgent(input: ChannelOfferInput, goal: ParsedVersion): Step {
   return { version: answer, hold: offered ? null : { kind: "servers_unknown" } };
 }
 
-/** The answer for one caller given what the cluster or channel offers: never below it, one hop at a time. */
+/** Computes one caller's version from the cluster's or channel's offer: never below the caller, one hop at a time. */
 function answerCaller(current: ParsedVersion, offer: ParsedVersion, context: StepContext): Step {
   if (isNewer(current, offer)) return { version: current, hold: { kind: "caller_ahead", current, offer } };
   return stepToward(current, offer, context, null);

@@ -16,7 +16,7 @@ export const RULES = {
 } as const;
 
 /**
- * Why a skew decision came out as it did. Allowed and denied outcomes share this union;
+ * Reason for a skew decision. Allowed and denied outcomes share this union;
  * `describeReason` maps every variant to its wire code, rule and message.
  */
 export type SkewReason =

@@ -12,7 +12,7 @@ import type { HopRule } from "./hop-rules";
 import { hopCandidates } from "./ladder";
 import { decideChannelOffer, type ChannelOfferDecision } from "./offer";
 
-/** What skew decisions read from the policy and the publications. */
+/** Inputs of every skew decision, read from the policy and the publications. */
 export type SkewInputs = {
   /** Versions published for the default architecture and not blocked by the policy. */
   readonly published: string[];
@@ -41,7 +41,7 @@ export async function readClusterInventory(db: D1Database, clusterId: string, co
 /** A channel lookup as the skew rules see it. */
 export type SkewLookup = {
   readonly channel: string;
-  /** What the channel and policy answer this caller. */
+  /** The version the channel and the policy offer this caller. */
   readonly channelVersion: string;
   readonly clusterId: string | null;
   readonly role: Role | null;
@@ -52,12 +52,12 @@ export type SkewLookup = {
 };
 
 /**
- * Answers a channel lookup under the skew rules, in three steps: record the cluster (and
+ * Decides a channel lookup under the skew rules, in three steps: record the cluster (and
  * the Plan's reported version) in the inventory, decide with `decideChannelOffer`, and
  * store the cluster's new offer. Lookups that name neither a cluster, a current version
  * nor the agent role get the channel's version without touching D1.
  */
-export async function answerChannelLookup(db: D1Database, config: Pick<Config, "nodeStaleAfterMs" | "skewHopDwellMs">, lookup: SkewLookup, now: string): Promise<ChannelOfferDecision> {
+export async function decideChannelLookup(db: D1Database, config: Pick<Config, "nodeStaleAfterMs" | "skewHopDwellMs">, lookup: SkewLookup, now: string): Promise<ChannelOfferDecision> {
   if (lookup.clusterId === null && lookup.current === null && lookup.role !== "agent") return { version: lookup.channelVersion, hold: null, store: null };
 
   const clusterId = lookup.clusterId;
@@ -96,7 +96,7 @@ export type PreflightQuestion = {
   readonly target: string | null;
 };
 
-/** Why a preflight request cannot be decided; the route turns it into a 400. */
+/** Problem that keeps a preflight request from a decision; the route returns it as 400. */
 export type PreflightProblem =
   | { readonly kind: "target_missing"; readonly clusterId: string | null }
   | { readonly kind: "target_unpublished"; readonly target: string; readonly available: string[] };

@@ -84,7 +84,7 @@ export type NodeReport = {
 
 /**
  * Builds the statements that store a report and update the inventory; run them in one
- * batch. The node's version becomes what the report says it runs: `versionAfter` of an
+ * batch. The node's version becomes the version the report gives as running: `versionAfter` of an
  * after-report when present, else `versionBefore`, else the version already stored.
  */
 export function recordReportStatements(db: D1Database, report: NodeReport, now: string): D1PreparedStatement[] {

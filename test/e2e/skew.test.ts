@@ -1,8 +1,8 @@
 /**
  * End to end: the mirror, synced from a fake upstream, serves the wrapped install script
- * to sandboxed nodes. A server on v1.18.20+k3s1 asking for v1.22.4+k3s1 is refused before
- * any download, with the ladder of newest published patches; an agent that joins with no
- * version gets its servers' version, not the newer one the stable channel offers.
+ * to sandboxed nodes. A server on v1.18.20+k3s1 that requests v1.22.4+k3s1 is rejected
+ * before any download, with the ladder of newest published patches. An agent that joins
+ * with no version gets its servers' version, not the newer one the stable channel offers.
  *
  * Nodes reach the mirror through a recording loopback proxy, so the test sees every
  * request a node made.

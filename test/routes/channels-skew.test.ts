@@ -123,7 +123,7 @@ describe("GET /v1-release/channels/:name for agents", () => {
 });
 
 describe("GET /v1-release/channels/:name during a cluster rollout", () => {
-  it("gives server and agent Plans the same hop and holds it until servers run it", async () => {
+  it("keeps Plans on one hop until servers run it", async () => {
     await seedNode("prod", "s1", "server", "v1.20.15+k3s1");
     await seedNode("prod", "s2", "server", "v1.20.15+k3s1");
     await seedNode("prod", "a1", "agent", "v1.20.15+k3s1");

@@ -79,7 +79,7 @@ describe("decideUpgrade for one server", () => {
     expect(decision.ladder).toEqual(["v1.19.16+k3s3", "v1.20.15+k3s1"]);
   });
 
-  it("puts a patch hop first when a hop rule asks for a newer source", () => {
+  it("climbs a patch first for a hop rule", () => {
     const decision = decideUpgrade(ask({ current: "v1.33.2+k3s1", target: "v1.34.1+k3s1" }));
     expect(decision.ladder).toEqual(["v1.33.6+k3s1", "v1.34.1+k3s1"]);
     expect(describeReason(decision.reason).rule).toContain("etcd 3.5.26");

@@ -38,7 +38,7 @@ function cluster(servers: NodeVersion[], agents: NodeVersion[] = [], sucLatestVe
 
 describe("decideChannelOffer without a cluster", () => {
   it.each([
-    // current, expected answer, hold code
+    // current, expected version, hold code
     [null, "v1.31.2+k3s1", null],
     ["v1.28.15+k3s1", "v1.29.9+k3s1", "one_minor_per_upgrade"],
     ["v1.29.8+k3s1", "v1.30.5+k3s1", "one_minor_per_upgrade"],
@@ -78,7 +78,7 @@ describe("decideChannelOffer without a cluster", () => {
 
 describe("decideChannelOffer for agents", () => {
   it.each([
-    // servers, current, expected answer, hold code
+    // servers, current, expected version, hold code
     [[["s1", "v1.29.9+k3s1"]], null, "v1.29.9+k3s1", "agent_follows_servers"],
     [[["s1", "v1.30.5+k3s1"], ["s2", "v1.29.8+k3s1"]], null, "v1.29.8+k3s1", "agent_follows_servers"],
     [[["s1", "v1.31.2+k3s1"]], "v1.28.15+k3s1", "v1.31.2+k3s1", null],
@@ -126,7 +126,7 @@ describe("decideChannelOffer for a cluster", () => {
   });
 
   it.each([
-    // reported by the Plan, offered how long ago, expected answer, hold code
+    // reported by the Plan, offered how long ago, expected version, hold code
     [null, 2 * DAY_MS, "v1.30.5+k3s1", "waiting_for_plan"],
     ["v1.29.9+k3s1", 2 * DAY_MS, "v1.30.5+k3s1", "waiting_for_plan"],
     ["v1.30.5+k3s1", DAY_MS / 2, "v1.30.5+k3s1", "dwell"],
