@@ -6,8 +6,8 @@ import { HttpError, renderError } from "./errors";
 import { privateMode } from "./access/private-mode";
 import { adminRoutes } from "./routes/admin";
 import { channelRoutes } from "./routes/channels";
-import { fleetRoutes } from "./routes/fleet";
 import { downloadRoutes } from "./routes/downloads";
+import { fleetRoutes } from "./routes/fleet";
 import { policyRoutes } from "./routes/policy";
 import { installRoutes, versionRoutes } from "./routes/install";
 import { tagPageRoutes } from "./routes/tag-page";
@@ -34,10 +34,10 @@ app.route("/api/v1/policy", policyRoutes);
 app.route("/api/v1/versions", versionRoutes);
 app.route("/k3s-io/k3s/releases/download", downloadRoutes);
 app.route("/k3s", downloadRoutes);
-// Before adminRoutes, whose 1 MiB body limit would reject file imports; each route checks the admin token.
-app.route("/api/v1", syncApiRoutes);
 // Before the other /api/v1 routes, whose admin check would cover the node-facing preflight and report.
 app.route("/api/v1", fleetRoutes);
+// Before adminRoutes, whose 1 MiB body limit would reject file imports; each route checks the admin token.
+app.route("/api/v1", syncApiRoutes);
 app.route("/api/v1", adminRoutes);
 app.route("/", installRoutes);
 app.route("/", tagPageRoutes);
