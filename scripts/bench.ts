@@ -14,7 +14,8 @@ import { PROJECT_ROOT } from "./lib/local-mirror";
 import { benchChannels } from "./bench/channels";
 import { benchFiles } from "./bench/files";
 import { benchSync } from "./bench/sync";
-import { ensureNginx, nginxVersion } from "./bench/nginx";
+import { ensureTool, NGINX, WRK } from "./bench/tools";
+import { nginxVersion } from "./bench/nginx";
 import { describeMachine, renderMarkdown, writeJsonReport, type BenchReport, type Section } from "./bench/report";
 import { benchPlan, type BenchPlan } from "./bench/plan";
 
@@ -33,8 +34,9 @@ if (values.help) {
                   a minute and writes only the JSON record, not BENCHMARKS.md
   --results-dir   where the JSON records go (default bench-results/)
 
-The full run takes about 10 minutes and rewrites BENCHMARKS.md. nginx is installed with
-apt-get (package nginx-light) when missing and this user is root.`);
+The full run takes about 10 minutes and rewrites BENCHMARKS.md. nginx and wrk are installed
+with apt-get (packages nginx-light and wrk) when missing and this user is root; without
+them their parts are skipped with a message.`);
   process.exit(0);
 }
 
@@ -47,12 +49,14 @@ await chmod(workDir, 0o755);
 
 let exitCode = 0;
 try {
-  const nginx = ensureNginx(log);
+  const nginx = ensureTool(NGINX, log);
   if (nginx.binary === null) log(`nginx baseline skipped: ${nginx.reason}`);
+  const wrk = ensureTool(WRK, log);
+  if (wrk.binary === null) log(`random Range requests skipped: ${wrk.reason}`);
 
   const sections: Section[] = [];
   sections.push(await benchChannels({ ...plan.channels, nginxBinary: nginx.binary, workDir, log }));
-  const files = await benchFiles({ ...plan.downloads, ...plan.memory, nginxBinary: nginx.binary, workDir, log });
+  const files = await benchFiles({ ...plan.downloads, ...plan.memory, nginxBinary: nginx.binary, wrkBinary: wrk.binary, workDir, log });
   sections.push(files.downloads, files.memory);
   sections.push(await benchSync({ ...plan.sync, log }));
 

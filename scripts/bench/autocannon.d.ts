@@ -2,8 +2,6 @@
 declare module "autocannon" {
   import type { EventEmitter } from "node:events";
 
-  type Request = { method?: string; path?: string; headers?: Record<string, string>; setupRequest?: (request: Request, context: object) => Request };
-
   export type Options = {
     url: string;
     connections?: number;
@@ -11,7 +9,6 @@ declare module "autocannon" {
     maxOverallRequests?: number;
     timeout?: number;
     headers?: Record<string, string>;
-    requests?: Request[];
   };
 
   export type Histogram = { average: number; p50: number; p99: number; min: number; max: number; total: number };

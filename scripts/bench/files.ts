@@ -9,13 +9,14 @@ import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { startFakeUpstream } from "../../test/support/fake-upstream";
 import { downloadInParallel, downloadInRanges, type DownloadResult } from "./download";
-import { measureLoad, type LoadResult } from "./load";
+import type { LoadResult } from "./load";
 import { startMemorySampler, type MemoryPeak } from "./memory";
 import { startBenchMirror, type BenchMirror } from "./mirror";
 import { startNginx, type NginxServer } from "./nginx";
 import type { Section } from "./report";
 import { run } from "../../test/support/run";
 import { MissingFeatureError, SYNC_TIMEOUT_MS, syncUntilDone } from "./sync";
+import { measureRandomRanges } from "./wrk";
 import { loadFigures } from "./channels";
 
 const VERSION = "v1.33.6+k3s1";
@@ -32,17 +33,23 @@ export type FileBenchOptions = {
   rangeRequestBytes: number;
   rangeDurationSeconds: number;
   nginxBinary: string | null;
+  /** wrk, for the random Range requests; they are skipped without it. */
+  wrkBinary: string | null;
   workDir: string;
   log: (line: string) => void;
 };
 
-type Workload = {
-  downloads: { clients: number; result: DownloadResult }[];
-  ranges: DownloadResult;
-  rangeRequests: LoadResult;
+/** One step of the serving workload, run against the mirror and then against nginx. */
+type ServingStep = {
+  label: string;
+  kind: "download" | "load";
+  mirror: DownloadResult | LoadResult;
+  nginx: DownloadResult | LoadResult | null;
+  /** The workerd process's memory during the mirror's run of this step. */
+  mirrorMemory: MemoryPeak;
 };
 
-type SizeRun = { fileBytes: number; syncSteps: number; syncSeconds: number; idle: MemoryPeak; syncing: MemoryPeak; serving: MemoryPeak; mirror: Workload; nginx: Workload | null };
+type SizeRun = { fileBytes: number; syncSteps: number; syncSeconds: number; idle: MemoryPeak; syncing: MemoryPeak; serving: ServingStep[] };
 
 /** Runs the download and memory benchmarks and returns their two report sections. */
 export async function benchFiles(options: FileBenchOptions): Promise<{ downloads: Section; memory: Section }> {
@@ -53,7 +60,7 @@ export async function benchFiles(options: FileBenchOptions): Promise<{ downloads
     title: "Release file downloads",
     method:
       `curl to /dev/null fetching one ${megabytes(options.downloadBytes)} release file (GET ${DOWNLOAD_PATH}): whole-file downloads by ${options.parallelClients.join(" and ")} parallel clients, ` +
-      `the file as ${options.rangeSegments} byte ranges fetched in parallel, and autocannon sending ${options.rangeRequestBytes / 1024 / 1024} MiB Range requests at random offsets ` +
+      `the file as ${options.rangeSegments} byte ranges fetched in parallel, and wrk sending ${options.rangeRequestBytes / 1024 / 1024} MiB Range requests at random offsets ` +
       `for ${options.rangeDurationSeconds} s at ${options.rangeSegments} connections. The mirror serves the file from its R2 storage after a sync from the fake upstream; nginx serves the same bytes from disk with sendfile.`,
     columns: ["mirror", "nginx"],
     figures: [],
@@ -87,30 +94,46 @@ export async function benchFiles(options: FileBenchOptions): Promise<{ downloads
 
   // Downloads: mirror against nginx at the download size.
   const compared = runs.find((candidate) => candidate.fileBytes === options.downloadBytes)!;
-  for (const [index, download] of compared.mirror.downloads.entries()) {
-    const baseline = compared.nginx?.downloads[index]?.result ?? null;
-    const clients = download.clients;
-    downloads.figures.push({ label: `whole file, ${clients} client${clients === 1 ? "" : "s"}: throughput`, unit: "MB/s", better: "higher", mirror: download.result.megabytesPerSecond, baseline: baseline?.megabytesPerSecond ?? null });
+  for (const step of compared.serving) {
+    if (step.kind === "download") {
+      const mirror = step.mirror as DownloadResult;
+      const baseline = step.nginx as DownloadResult | null;
+      downloads.figures.push({ label: `${step.label}: throughput`, unit: "MB/s", better: "higher", mirror: mirror.megabytesPerSecond, baseline: baseline?.megabytesPerSecond ?? null });
+    } else {
+      downloads.figures.push(...loadFigures(step.label, step.mirror as LoadResult, step.nginx as LoadResult | null));
+    }
   }
-  downloads.figures.push({ label: `${options.rangeSegments} Range requests covering the file, in parallel: throughput`, unit: "MB/s", better: "higher", mirror: compared.mirror.ranges.megabytesPerSecond, baseline: compared.nginx?.ranges.megabytesPerSecond ?? null });
-  downloads.figures.push(...loadFigures(`random ${options.rangeRequestBytes / 1024 / 1024} MiB Range requests, ${options.rangeSegments} connections`, compared.mirror.rangeRequests, compared.nginx?.rangeRequests ?? null));
-  if (!compared.nginx) downloads.notes.push("nginx is not available, so only the mirror was measured.");
-  downloads.raw = { mirror: compared.mirror, nginx: compared.nginx };
+  if (!compared.serving.some((step) => step.nginx)) downloads.notes.push("nginx is not available, so only the mirror was measured.");
+  if (!options.wrkBinary) downloads.notes.push("wrk is not available, so the random Range requests were not measured.");
+  downloads.raw = compared.serving.map(({ label, mirror, nginx }) => ({ label, mirror, nginx }));
 
-  // Memory: the largest size against the smallest.
+  // Memory: the largest size against the smallest, per phase and per serving step.
   const largest = runs[runs.length - 1]!;
   const smallest = runs[0]!;
   const mib = (bytes: number | null) => (bytes === null ? null : bytes / 1024 / 1024);
+  const peakOf = (run: SizeRun) => Math.max(...run.serving.map((step) => step.mirrorMemory.peakRssBytes));
+  const hwmOf = (run: SizeRun) => (run.serving.every((step) => step.mirrorMemory.hwmBytes !== null) ? Math.max(...run.serving.map((step) => step.mirrorMemory.hwmBytes!)) : null);
   memory.figures.push(
-    { label: "workerd at rest before the sync: RSS", unit: "MiB", better: "lower", mirror: mib(largest.idle.peakRssBytes), baseline: mib(smallest.idle.peakRssBytes) },
-    { label: "workerd while syncing: peak RSS (sampled)", unit: "MiB", better: "lower", mirror: mib(largest.syncing.peakRssBytes), baseline: mib(smallest.syncing.peakRssBytes) },
-    { label: "workerd while syncing: VmHWM", unit: "MiB", better: "lower", mirror: mib(largest.syncing.hwmBytes), baseline: mib(smallest.syncing.hwmBytes) },
-    { label: "workerd while serving: peak RSS (sampled)", unit: "MiB", better: "lower", mirror: mib(largest.serving.peakRssBytes), baseline: mib(smallest.serving.peakRssBytes) },
-    { label: "workerd while serving: VmHWM", unit: "MiB", better: "lower", mirror: mib(largest.serving.hwmBytes), baseline: mib(smallest.serving.hwmBytes) },
-    { label: "sync of the one file: wall time", unit: "s", better: "lower", mirror: largest.syncSeconds, baseline: smallest.syncSeconds },
+    { label: "at rest before the sync: RSS", unit: "MiB", better: "lower", mirror: mib(largest.idle.peakRssBytes), baseline: mib(smallest.idle.peakRssBytes) },
+    { label: "while syncing: peak RSS (sampled)", unit: "MiB", better: "lower", mirror: mib(largest.syncing.peakRssBytes), baseline: mib(smallest.syncing.peakRssBytes) },
+    { label: "while syncing: VmHWM", unit: "MiB", better: "lower", mirror: mib(largest.syncing.hwmBytes), baseline: mib(smallest.syncing.hwmBytes) },
+    { label: "while serving: peak RSS (sampled)", unit: "MiB", better: "lower", mirror: mib(peakOf(largest)), baseline: mib(peakOf(smallest)) },
+    { label: "while serving: VmHWM", unit: "MiB", better: "lower", mirror: mib(hwmOf(largest)), baseline: mib(hwmOf(smallest)) },
   );
+  for (const [index, step] of largest.serving.entries()) {
+    const small = smallest.serving[index]!;
+    memory.figures.push({ label: `while serving ${step.label}: peak RSS (sampled)`, unit: "MiB", better: "lower", mirror: mib(step.mirrorMemory.peakRssBytes), baseline: mib(small.mirrorMemory.peakRssBytes) });
+  }
+  memory.figures.push({ label: "sync of the one file: wall time", unit: "s", better: "lower", mirror: largest.syncSeconds, baseline: smallest.syncSeconds });
   if (largest.syncing.hwmBytes === null) memory.notes.push("VmHWM could not be reset (writing /proc/<pid>/clear_refs was denied), so only sampled peaks are shown.");
-  memory.raw = runs.map(({ fileBytes, syncSteps, syncSeconds, idle, syncing, serving }) => ({ fileBytes, syncSteps, syncSeconds, idle, syncing, serving }));
+  memory.raw = runs.map(({ fileBytes, syncSteps, syncSeconds, idle, syncing, serving }) => ({
+    fileBytes,
+    syncSteps,
+    syncSeconds,
+    idle,
+    syncing,
+    serving: serving.map(({ label, mirrorMemory }) => ({ label, mirrorMemory })),
+  }));
   return { downloads, memory };
 }
 
@@ -161,38 +184,39 @@ async function benchOneSize(fileBytes: number, compareWithNginx: boolean, option
 
     // 3. Serving workload, mirror then nginx for each step, with the mirror's memory sampled.
     log(`files ${label}: downloading`);
-    const servingSampler = await startMemorySampler(mirror.workerdPids);
-    const mirrorWorkload: Workload = { downloads: [], ranges: null!, rangeRequests: null! };
-    const nginxWorkload: Workload | null = nginx ? { downloads: [], ranges: null!, rangeRequests: null! } : null;
     const nginxFileUrl = nginx ? `${nginx.url}${DOWNLOAD_PATH}` : null;
-    let serving: MemoryPeak;
-    try {
-      for (const clients of options.parallelClients) {
-        mirrorWorkload.downloads.push({ clients, result: await downloadInParallel(mirrorFileUrl, clients, fileBytes) });
-        if (nginxFileUrl) nginxWorkload!.downloads.push({ clients, result: await downloadInParallel(nginxFileUrl, clients, fileBytes) });
+    const serving: ServingStep[] = [];
+    const runStep = async (stepLabel: string, kind: ServingStep["kind"], measure: (url: string) => Promise<DownloadResult | LoadResult>) => {
+      const sampler = await startMemorySampler(mirror!.workerdPids);
+      let mirrorResult: DownloadResult | LoadResult;
+      let mirrorMemory: MemoryPeak;
+      try {
+        mirrorResult = await measure(mirrorFileUrl);
+      } finally {
+        mirrorMemory = await sampler.stop();
       }
-      mirrorWorkload.ranges = await downloadInRanges(mirrorFileUrl, options.rangeSegments, fileBytes);
-      if (nginxFileUrl) nginxWorkload!.ranges = await downloadInRanges(nginxFileUrl, options.rangeSegments, fileBytes);
+      const nginxResult = nginxFileUrl ? await measure(nginxFileUrl) : null;
+      serving.push({ label: stepLabel, kind, mirror: mirrorResult, nginx: nginxResult, mirrorMemory });
+    };
 
-      const rangeRun = (url: string) => ({
-        url,
-        connections: options.rangeSegments,
-        durationSeconds: options.rangeDurationSeconds,
-        expectedStatus: 206,
-        headersPerRequest: () => randomRange(fileBytes, options.rangeRequestBytes),
+    for (const clients of options.parallelClients) {
+      await runStep(`whole file, ${clients} client${clients === 1 ? "" : "s"}`, "download", (url) => downloadInParallel(url, clients, fileBytes));
+    }
+    await runStep(`${options.rangeSegments} Range requests covering the file, in parallel`, "download", (url) => downloadInRanges(url, options.rangeSegments, fileBytes));
+    if (options.wrkBinary) {
+      const wrkBinary = options.wrkBinary;
+      await runStep(`random ${options.rangeRequestBytes / 1024 / 1024} MiB Range requests, ${options.rangeSegments} connections`, "load", async (url) => {
+        const result = await measureRandomRanges({ wrkBinary, url, connections: options.rangeSegments, durationSeconds: options.rangeDurationSeconds, fileBytes, rangeBytes: options.rangeRequestBytes });
+        if (result.errors > 0 || result.unexpectedStatus > 0) {
+          throw new Error(`Range requests to ${url} had ${result.errors} socket errors and ${result.unexpectedStatus} error statuses`);
+        }
+        return result;
       });
-      mirrorWorkload.rangeRequests = await measureLoad(rangeRun(mirrorFileUrl));
-      if (nginxFileUrl) nginxWorkload!.rangeRequests = await measureLoad(rangeRun(nginxFileUrl));
-    } finally {
-      serving = await servingSampler.stop();
     }
-    for (const [name, workload] of [["mirror", mirrorWorkload], ["nginx", nginxWorkload]] as const) {
-      if (workload && (workload.rangeRequests.errors > 0 || workload.rangeRequests.unexpectedStatus > 0)) {
-        throw new Error(`${name}: Range requests had ${workload.rangeRequests.errors} errors and ${workload.rangeRequests.unexpectedStatus} statuses other than 206`);
-      }
-    }
-    log(`files ${label}: workerd peak RSS ${mib(syncing.peakRssBytes)} MiB syncing, ${mib(serving.peakRssBytes)} MiB serving`);
-    return { fileBytes, syncSteps: sync.steps, syncSeconds: sync.wallSeconds, idle, syncing, serving, mirror: mirrorWorkload, nginx: nginxWorkload };
+
+    const servingPeak = Math.max(...serving.map((step) => step.mirrorMemory.peakRssBytes));
+    log(`files ${label}: workerd peak RSS ${mib(syncing.peakRssBytes)} MiB syncing, ${mib(servingPeak)} MiB serving (${serving.map((step) => mib(step.mirrorMemory.peakRssBytes)).join(", ")})`);
+    return { fileBytes, syncSteps: sync.steps, syncSeconds: sync.wallSeconds, idle, syncing, serving };
   } finally {
     await nginx?.stop();
     await mirror?.stop();

@@ -14,8 +14,6 @@ export type LoadRun = {
   durationSeconds: number;
   expectedStatus: number;
   headers?: Record<string, string>;
-  /** Picks the headers of each request, for example a random `Range`. */
-  headersPerRequest?: () => Record<string, string>;
 };
 
 export type LoadResult = {
@@ -44,7 +42,6 @@ export async function measureLoad(run: LoadRun): Promise<LoadResult> {
     maxOverallRequests: MAX_REQUESTS_PER_RUN,
     timeout: REQUEST_TIMEOUT_SECONDS,
     headers: run.headers,
-    requests: run.headersPerRequest ? [{ setupRequest: (request) => ({ ...request, headers: { ...request.headers, ...run.headersPerRequest!() } }) }] : undefined,
   });
   instance.on("response", (_client: unknown, statusCode: number, _bytes: number, responseTimeMs: number) => {
     latenciesMs.push(responseTimeMs);

@@ -8,7 +8,6 @@ import { chmod, mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { freeLoopbackPort, waitForHttp } from "./net";
 
-const NGINX_BINARIES = ["/usr/sbin/nginx", "/usr/bin/nginx"];
 const NGINX_START_TIMEOUT_MS = 10_000;
 
 /** A response nginx returns for an exact path, read from a file written beforehand. */
@@ -28,35 +27,6 @@ export type NginxSite = {
 };
 
 export type NginxServer = { url: string; version: string; pid: number; stop: () => Promise<void> };
-
-/** Returns the path of the nginx binary, or null when none is installed. */
-export function findNginx(): string | null {
-  for (const candidate of NGINX_BINARIES) {
-    if (spawnSync(candidate, ["-v"], { stdio: "ignore" }).status === 0) return candidate;
-  }
-  return null;
-}
-
-/**
- * Finds nginx, installing the Debian package `nginx-light` with apt-get when it is missing
- * and this process runs as root. Returns null with a reason when neither works, so the
- * caller can skip the baseline instead of failing.
- */
-export function ensureNginx(log: (line: string) => void): { binary: string } | { binary: null; reason: string } {
-  const found = findNginx();
-  if (found) return { binary: found };
-  if (process.getuid?.() !== 0) return { binary: null, reason: "nginx is not installed and this user is not root; install the Debian package nginx-light" };
-
-  log("nginx not found: installing the Debian package nginx-light with apt-get");
-  const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
-  const install = () => spawnSync("apt-get", ["install", "-y", "-qq", "--no-install-recommends", "nginx-light"], { env, stdio: "inherit" });
-  if (install().status !== 0) {
-    spawnSync("apt-get", ["update", "-qq"], { env, stdio: "inherit" });
-    install();
-  }
-  const installed = findNginx();
-  return installed ? { binary: installed } : { binary: null, reason: "apt-get install nginx-light failed; install it by hand" };
-}
 
 /** Returns the version nginx prints, for example `nginx/1.22.1`. */
 export function nginxVersion(binary: string): string {

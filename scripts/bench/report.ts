@@ -106,6 +106,11 @@ function formatRatio(value: number | null): string {
   return `${value.toPrecision(2)}×`;
 }
 
+/** Escapes `|` so that a table cell can contain a shell pipe. */
+function escapeCell(text: string): string {
+  return text.replace(/\|/g, "\\|");
+}
+
 /** Renders the report as the BENCHMARKS.md page. */
 export function renderMarkdown(report: BenchReport): string {
   const { machine } = report;
@@ -133,10 +138,10 @@ export function renderMarkdown(report: BenchReport): string {
       lines.push(`Not measured: ${section.skipped}`, "");
       continue;
     }
-    const [first, second] = section.columns;
+    const [first, second] = section.columns.map(escapeCell);
     lines.push(`| Figure | ${first} | ${second} | ${first} / ${second} | better |`, "|---|---:|---:|---:|---|");
     for (const figure of section.figures) {
-      lines.push(`| ${figure.label} (${figure.unit}) | ${formatNumber(figure.mirror)} | ${formatNumber(figure.baseline)} | ${formatRatio(ratioOf(figure))} | ${figure.better} |`);
+      lines.push(`| ${escapeCell(figure.label)} (${figure.unit}) | ${formatNumber(figure.mirror)} | ${formatNumber(figure.baseline)} | ${formatRatio(ratioOf(figure))} | ${figure.better} |`);
     }
     lines.push("");
     for (const note of section.notes) lines.push(`- ${note}`);
