@@ -18,7 +18,8 @@ const NODE_FACING_PATHS = [
   /^\/$/,
   /^\/install\.sh$/,
   /^\/v1-release(\/|$)/,
-  /^\/[^/]+\/[^/]+\/releases(\/|$)/,
+  // Tag pages and downloads under /<owner>/<repo>/releases; /api/v1/releases is the admin import.
+  /^\/(?!api\/)[^/]+\/[^/]+\/releases(\/|$)/,
   /^\/k3s(\/|$)/,
   /^\/api\/v1\/(preflight|report)$/,
   /^\/api\/v1\/versions(\/|$)/,

@@ -109,6 +109,11 @@ describe("private mode", () => {
     expect((await privateRequest("/api/v1/policy")).status).toBe(401);
   });
 
+  it("PUT /api/v1/releases keeps bearer auth without a prefix", async () => {
+    const response = await privateRequest("/api/v1/releases", { method: "PUT", body: "[]", headers: { Authorization: `Bearer ${ADMIN_TOKEN}` } });
+    expect(response.status).toBe(200);
+  });
+
   it("GET /api/v1/policy/schema stays public", async () => {
     expect((await privateRequest("/api/v1/policy/schema")).status).toBe(200);
   });
