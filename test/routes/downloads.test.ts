@@ -26,6 +26,7 @@ beforeEach(async () => {
   sha256 = await seedFile(VERSION, "k3s", BYTES, "verified");
   await seedFile(VERSION, "sha256sum-amd64.txt", new TextEncoder().encode(`${sha256}  k3s\n`), "verified");
   await seedFile(VERSION, "k3s-arm64", BYTES, "failed");
+  await env.DB.prepare("UPDATE files SET error = 'SHA-256 mismatch' WHERE name = 'k3s-arm64'").run();
   await env.DB.prepare("INSERT INTO publications (version, arch, published_at) VALUES (?, 'amd64', ?)").bind(VERSION, VERIFIED_AT).run();
 });
 
@@ -124,5 +125,14 @@ describe("downloads", () => {
     const response = await request("/k3s-io/k3s/releases/download/stable/sha256sum-amd64.txt");
     expect(response.status).toBe(404);
     expect(((await response.json()) as { message: string }).message).toContain('"stable" is not a K3s version');
+  });
+
+  it("GET /k3s-io/k3s/releases/tag/:version shows each arch's state", async () => {
+    const response = await request(`/k3s-io/k3s/releases/tag/${VERSION}`);
+    expect(response.status).toBe(200);
+    const html = await response.text();
+    expect(html).toContain(`<li>amd64: published ${VERIFIED_AT}</li>`);
+    expect(html).toMatch(/<li>arm64: failed: k3s-arm64: /);
+    expect(html).toContain("<li>arm: pending, missing sha256sum-arm.txt (release-unknown), k3s-armhf (release-unknown)</li>");
   });
 });
