@@ -19,7 +19,8 @@ export type OfferHold =
   | { readonly kind: "dwell"; readonly offer: ParsedVersion; readonly until: string }
   | { readonly kind: "agent_follows_servers"; readonly server: NodeVersion }
   | { readonly kind: "agent_newer_than_servers"; readonly current: ParsedVersion; readonly server: NodeVersion }
-  | { readonly kind: "servers_unknown" };
+  | { readonly kind: "servers_unknown" }
+  | { readonly kind: "cluster_version_unknown" };
 
 export type ChannelOfferInput = {
   /** The version the channel and the policy offer this caller, canonical spelling. */
@@ -124,7 +125,9 @@ function decideClusterOffer(input: ChannelOfferInput, cluster: NonNullable<Chann
     from = base?.version ?? input.current;
   }
 
-  if (!from) return { version: goal, hold: null, store: { version: goal.raw, offeredAt: input.now } };
+  // NOTE: a Plan's first poll carries no X-SUC-Latest-Version, so a cluster with no fresh
+  // server inventory gets the channel's version unchecked; install reports close that gap.
+  if (!from) return { version: goal, hold: { kind: "cluster_version_unknown" }, store: { version: goal.raw, offeredAt: input.now } };
   const step = isNewer(from, goal) ? { version: from, hold: null } : stepToward(from, goal, context, cap);
   const store = previous && isSameVersion(previous, step.version) ? null : { version: step.version.raw, offeredAt: input.now };
   return { ...step, store };
@@ -204,6 +207,12 @@ export function describeHold(hold: OfferHold): ReasonText {
     case "agent_newer_than_servers":
       return { code: "agent_newer_than_servers", rule: RULES.agentNotNewer, message: `the agent runs ${hold.current.raw}, newer than server ${hold.server.name} (${hold.server.version.raw}); it keeps its version` };
     case "servers_unknown":
-      return { code: "servers_unknown", rule: RULES.agentNotNewer, message: "the mirror knows no fresh server of this cluster; answering the channel's version" };
+      return { code: "servers_unknown", rule: RULES.agentNotNewer, message: "the mirror has no fresh server of this cluster in its inventory, so it redirects to the channel's version" };
+    case "cluster_version_unknown":
+      return {
+        code: "cluster_version_unknown",
+        rule: RULES.oneMinor,
+        message: "the request gives no version and the inventory has no fresh server of this cluster, so the channel's version was not checked",
+      };
   }
 }

@@ -174,9 +174,10 @@ describe("decideChannelOffer for a cluster", () => {
     expect(decision.hold?.kind).toBe("agents_lag");
   });
 
-  it("offers the channel's version to a cluster with no known version", () => {
+  it("flags the channel's version as unchecked for an unknown cluster", () => {
     const decision = offer({ cluster: cluster([]) });
     expect(decision.version).toBe("v1.31.2+k3s1");
+    expect(decision.hold?.kind).toBe("cluster_version_unknown");
     expect(decision.store).toEqual({ version: "v1.31.2+k3s1", offeredAt: NOW });
   });
 });
