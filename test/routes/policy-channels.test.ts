@@ -116,6 +116,10 @@ describe("GET /v1-release/channels/:name under policy", () => {
     expect(await redirectVersion("/v1-release/channels/stable?cluster=legacy-9")).toBe("v1.29.9+k3s1");
   });
 
+  it("gives a joining agent its cluster's channel, not the org's", async () => {
+    expect(await redirectVersion("/v1-release/channels/stable?cluster=legacy-2&role=agent")).toBe("v1.29.9+k3s1");
+  });
+
   it("holds a frozen group at its frozen version", async () => {
     const frozen = { ...POLICY, clusterGroups: [...POLICY.clusterGroups, { name: "retail", patterns: ["store-*"], freeze: { reason: "holiday season" } }] };
     expect((await adminRequest("/api/v1/policy", { method: "PUT", body: JSON.stringify(frozen) })).status).toBe(200);
