@@ -1,10 +1,9 @@
 /**
  * Counts the subrequests of one sync step against its cap (config.sync.maxSubrequestsPerStep).
  *
- * NOTE: Workers count each redirect hop and each call to R2 and D1 bindings; this
- * budget counts upstream fetches with one extra hop for downloads (GitHub redirects
- * once) and every R2 write, and leaves D1 calls out, so keep the cap well below the
- * platform limit.
+ * NOTE: Workers count each redirect hop and calls to R2 and D1 bindings too; this
+ * budget counts upstream fetches, with one extra hop for downloads (GitHub redirects
+ * once), plus the installer's R2 write, so keep the cap well below the platform limit.
  */
 export class SubrequestBudget {
   used = 0;
