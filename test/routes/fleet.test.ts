@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
-import { adminRequest, request, resetMirror } from "./helpers";
+import { app } from "../../src/index";
+import { adminRequest, ORIGIN, request, resetMirror } from "./helpers";
 
 const PUBLISHED = [
   "v1.18.20+k3s1",
@@ -233,5 +234,26 @@ describe("GET /api/v1/clusters", () => {
   it("answers 404 for an unknown cluster", async () => {
     const response = await adminRequest("/api/v1/clusters/nobody");
     expect(response.status).toBe(404);
+  });
+});
+
+describe("fleet routes in private mode", () => {
+  const NODE_TOKEN = "fleet-node-token-0123456789";
+  const PRIVATE_ENV = { ...env, NODE_TOKENS: `site:${NODE_TOKEN}` };
+  const privateRequest = (path: string, init: RequestInit = {}) => app.fetch(new Request(`${ORIGIN}${path}`, init), PRIVATE_ENV);
+
+  it("GET /api/v1/preflight needs the node token prefix", async () => {
+    expect((await privateRequest("/api/v1/preflight?target=v1.22.4%2Bk3s1")).status).toBe(401);
+    const response = await privateRequest(`/t/${NODE_TOKEN}/api/v1/preflight?target=v1.22.4%2Bk3s1`);
+    expect(response.status).toBe(200);
+    expect(await response.text()).toContain('"allowed":true');
+  });
+
+  it("POST /api/v1/report needs the node token prefix", async () => {
+    const init = { method: "POST", body: JSON.stringify(VALID_REPORT) };
+    expect((await privateRequest("/api/v1/report", init)).status).toBe(401);
+    expect(await count("reports")).toBe(0);
+    expect((await privateRequest(`/t/${NODE_TOKEN}/api/v1/report`, init)).status).toBe(204);
+    expect(await count("reports")).toBe(1);
   });
 });
