@@ -3,7 +3,7 @@
  * loopback: `npm run bench` (full, writes BENCHMARKS.md) or `npm run bench -- --quick`
  * (small sizes and short runs, a smoke check that writes only the JSON record).
  *
- * Optional pieces (nginx, the installer stand-in) are skipped with a message when
+ * Optional pieces (nginx, wrk, the installer stand-in, dash) are skipped with a message when
  * missing, and the run fails when the mirror does not start or returns errors.
  */
 import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises";
@@ -13,6 +13,7 @@ import { parseArgs } from "node:util";
 import { PROJECT_ROOT } from "./lib/local-mirror";
 import { benchChannels } from "./bench/channels";
 import { benchFiles } from "./bench/files";
+import { benchInstall } from "./bench/install";
 import { benchSync } from "./bench/sync";
 import { ensureTool, NGINX, WRK } from "./bench/tools";
 import { nginxVersion } from "./bench/nginx";
@@ -59,6 +60,7 @@ try {
   const files = await benchFiles({ ...plan.downloads, ...plan.memory, nginxBinary: nginx.binary, wrkBinary: wrk.binary, workDir, log });
   sections.push(files.downloads, files.memory);
   sections.push(await benchSync({ ...plan.sync, log }));
+  sections.push(await benchInstall({ ...plan.install, log }));
 
   const report: BenchReport = {
     startedAt,

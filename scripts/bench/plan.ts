@@ -6,7 +6,7 @@ export type BenchPlan = {
   downloads: { downloadBytes: number; parallelClients: number[]; rangeSegments: number; rangeRequestBytes: number; rangeDurationSeconds: number };
   memory: { fileSizesBytes: number[] };
   sync: { releases: number; arches: ("amd64" | "arm64" | "arm")[]; binaryBytes: number };
-  install: { binaryBytes: number };
+  install: { binaryBytes: number; repetitions: number };
 };
 
 export function benchPlan(quick: boolean): BenchPlan {
@@ -16,7 +16,7 @@ export function benchPlan(quick: boolean): BenchPlan {
       downloads: { downloadBytes: 10 * MB_BYTES, parallelClients: [1, 8], rangeSegments: 8, rangeRequestBytes: 1024 * 1024, rangeDurationSeconds: 2 },
       memory: { fileSizesBytes: [5 * MB_BYTES, 10 * MB_BYTES] },
       sync: { releases: 5, arches: ["amd64", "arm64", "arm"], binaryBytes: 1 * MB_BYTES },
-      install: { binaryBytes: 1 * MB_BYTES },
+      install: { binaryBytes: 1 * MB_BYTES, repetitions: 1 },
     };
   }
   return {
@@ -24,6 +24,6 @@ export function benchPlan(quick: boolean): BenchPlan {
     downloads: { downloadBytes: 300 * MB_BYTES, parallelClients: [1, 8], rangeSegments: 8, rangeRequestBytes: 1024 * 1024, rangeDurationSeconds: 5 },
     memory: { fileSizesBytes: [100 * MB_BYTES, 300 * MB_BYTES] },
     sync: { releases: 5, arches: ["amd64", "arm64", "arm"], binaryBytes: 20 * MB_BYTES },
-    install: { binaryBytes: 70 * MB_BYTES },
+    install: { binaryBytes: 70 * MB_BYTES, repetitions: 3 },
   };
 }
