@@ -1,6 +1,6 @@
 import { canonicalVersion, compareK3sVersions, parseVersion, partialVersion, type ParsedVersion } from "../versions";
 
-/** Longest version text accepted from a request. */
+/** Maximum length of a version accepted from a request, in characters. */
 export const MAX_VERSION_INPUT_LENGTH = 64;
 
 /**

@@ -9,7 +9,7 @@ export type UpstreamInstaller = {
   readonly sourceUrl: string;
 };
 
-/** What one wrapped script carries, every value already validated by the route. */
+/** Settings of one wrapped script, every value already validated by the route. */
 export type WrappedScriptSettings = {
   /** The mirror's URL as the request reached it, with the private-mode prefix, no trailing slash. */
   readonly baseUrl: string;
@@ -76,7 +76,7 @@ function renderSettingsFunction(settings: WrappedScriptSettings): string {
 
 /**
  * Renders `mirror_write_installer`, which prints the installer's exact bytes. A quoted
- * here-document expands nothing; it always ends in a newline, so a text without a final
+ * here-document expands nothing but always ends in a newline. So a text without a final
  * newline goes through command substitution, which strips exactly that newline.
  */
 function renderInstallerFunction(installer: UpstreamInstaller): string {

@@ -12,7 +12,7 @@
  *   INSTALL_K3S_CHANNEL_URL, GITHUB_URL and INSTALL_K3S_ARTIFACT_URL.
  * - Every value it puts into a URL was checked against a character set first.
  * - Messages go to stdout (progress) and stderr (warnings and errors) with a `[mirror]`
- *   prefix, so they are told apart from the installer's own `[INFO]` lines.
+ *   prefix, which sets them apart from the installer's own `[INFO]` lines.
  */
 export const WRAPPER_FUNCTIONS = `mirror_info() {
     printf '[mirror] %s\\n' "$*"

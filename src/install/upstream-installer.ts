@@ -1,20 +1,15 @@
-import { z } from "zod";
+import { getCurrentInstallScript } from "../storage/install-scripts";
 import { installScriptKey } from "../storage/keys";
 import type { UpstreamInstaller } from "./script";
 
 /** Largest upstream installer the mirror serves; the real one is about 40 KB. */
 export const MAX_INSTALLER_BYTES = 1024 * 1024;
 
-const InstallScriptRow = z.object({
-  sha256: z.string().regex(/^[0-9a-f]{64}$/),
-  size: z.number().int().nonnegative(),
-  source_url: z.string(),
-  last_seen_at: z.string(),
-});
+const SHA256_PATTERN = /^[0-9a-f]{64}$/;
 
 /**
  * Outcome of reading the upstream installer: `missing` when none was mirrored yet,
- * `unusable` when the stored copy fails its checks (the reason says which), else the text.
+ * `unusable` when the stored copy fails its checks (`reason` names the check), else the text.
  */
 export type InstallerLookup = { kind: "found"; installer: UpstreamInstaller } | { kind: "missing" } | { kind: "unusable"; reason: string };
 
@@ -23,9 +18,10 @@ export type InstallerLookup = { kind: "found"; installer: UpstreamInstaller } | 
  * checks the stored bytes against the row's SHA-256 and size before returning them.
  */
 export async function readUpstreamInstaller(db: D1Database, files: R2Bucket): Promise<InstallerLookup> {
-  const row = await db.prepare("SELECT sha256, size, source_url, last_seen_at FROM install_scripts ORDER BY last_seen_at DESC, first_seen_at DESC LIMIT 1").first();
-  if (!row) return { kind: "missing" };
-  const record = InstallScriptRow.parse(row);
+  const record = await getCurrentInstallScript(db);
+  if (!record) return { kind: "missing" };
+  // The hash goes into the script and an R2 key, so only a hex digest is used.
+  if (!SHA256_PATTERN.test(record.sha256)) return { kind: "unusable", reason: `the installer record's SHA-256 "${record.sha256.slice(0, 80)}" is not a hex digest` };
 
   if (record.size > MAX_INSTALLER_BYTES) return { kind: "unusable", reason: `the stored installer ${record.sha256} is ${record.size} bytes, more than the ${MAX_INSTALLER_BYTES} bytes an installer script may have` };
   const object = await files.get(installScriptKey(record.sha256));
@@ -43,7 +39,7 @@ export async function readUpstreamInstaller(db: D1Database, files: R2Bucket): Pr
   } catch {
     return { kind: "unusable", reason: `the stored installer ${record.sha256} is not valid UTF-8 text` };
   }
-  return { kind: "found", installer: { sha256: record.sha256, text, sourceUrl: record.source_url } };
+  return { kind: "found", installer: { sha256: record.sha256, text, sourceUrl: record.sourceUrl } };
 }
 
 function toHex(buffer: ArrayBuffer): string {

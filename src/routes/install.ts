@@ -21,7 +21,7 @@ const SCRIPT_HEADERS = {
 /**
  * The wrapped install script at `/` and `/install.sh`:
  * `curl -sfL https://mirror.example/ | sh -s - [server|agent] [k3s flags]`.
- * Hono answers HEAD through these GET handlers and drops the body.
+ * Hono routes HEAD to these GET handlers and drops the body.
  */
 export const installRoutes = new Hono<AppEnv>();
 
@@ -59,7 +59,7 @@ function scriptError(c: Context<AppEnv>, status: ContentfulStatusCode, message: 
 
 /**
  * `GET /api/v1/versions/resolve?version=<input>[&arch=<arch>]`: normalises a version
- * typed by a person to the canonical spelling of a version the mirror offers. Answers
+ * typed by a person to the canonical spelling of a version the mirror offers. Returns
  * 200 with the version and a newline, 404 naming what is offered, or 400 showing the
  * expected form; all as plain text, for the install script and for people.
  */

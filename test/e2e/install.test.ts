@@ -29,7 +29,7 @@ const FILE_BYTES = 4096;
 
 type Recorded = { method: string; path: string };
 
-/** A reverse proxy on loopback that records request paths and forwards them to the mirror. */
+/** Starts a reverse proxy on loopback that records request paths and forwards them to the mirror. */
 async function startRecordingProxy(target: string) {
   const requests: Recorded[] = [];
   const targetUrl = new URL(target);

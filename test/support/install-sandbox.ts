@@ -1,7 +1,7 @@
 /**
  * A sandbox for running install scripts without changing the machine: temporary
  * INSTALL_K3S_BIN_DIR and INSTALL_K3S_SYSTEMD_DIR, fake `systemctl`, `sudo` and `chown`,
- * and a PATH of symlinks that holds exactly one downloader (curl or wget) and one shell
+ * and a PATH of symlinks that contains exactly one downloader (curl or wget) and one shell
  * (dash, or busybox with busybox's own tools, as on Alpine).
  *
  * The environment is built from nothing: no variable of the test process (proxies,

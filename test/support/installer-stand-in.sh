@@ -1,6 +1,6 @@
 #!/bin/sh
 # A stand-in for the upstream K3s installer (get.k3s.io), written for this project's
-# tests. It keeps to the installer's contract as the mirror sees it, so a wrapped install
+# tests. It keeps to the parts of the installer's contract that involve the mirror, so a wrapped install
 # that works with the stand-in exercises what the real installer does:
 #
 # - the same variables: INSTALL_K3S_CHANNEL_URL, INSTALL_K3S_CHANNEL, INSTALL_K3S_VERSION,
