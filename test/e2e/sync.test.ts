@@ -211,3 +211,63 @@ describe("sync from a fake upstream", () => {
     expect(result.stdout).toContain("v1.33.7+k3s1/amd64");
   });
 });
+
+describe("sync with airgap files and a GitHub token", () => {
+  const FULL = "v1.33.6+k3s1";
+  const PARTIAL = "v1.33.5+k3s1";
+  const TOKEN = "fake-github-token-0123456789";
+  let upstream: FakeUpstream;
+  let mirror: MirrorProcess;
+
+  beforeAll(async () => {
+    upstream = await startFakeUpstream({
+      releases: [
+        { version: FULL, arches: ["amd64"], airgap: true, publishedAt: "2025-11-20T00:00:00Z" },
+        { version: PARTIAL, arches: ["amd64"], airgap: true, missing: ["k3s-airgap-images-amd64.tar.zst"], publishedAt: "2025-10-20T00:00:00Z" },
+      ],
+      channels: [{ name: "stable", latest: FULL }],
+      installScript: INSTALLER,
+      requireToken: TOKEN,
+    });
+    mirror = await startMirrorProcess({
+      vars: { ...upstream.mirrorVars, GITHUB_TOKEN: TOKEN, MIRROR_ARCHES: "amd64", MIRROR_AIRGAP: "true", MIRROR_OLDEST_MINOR: "v1.33", MIRROR_PATCHES_PER_MINOR: "2", SYNC_MAX_DOWNLOADS_PER_STEP: "10" },
+    });
+    await syncUntilDone(mirror);
+  });
+
+  afterAll(async () => {
+    await mirror?.stop();
+    await upstream?.stop();
+  });
+
+  it("sends the token to the releases API", () => {
+    const calls = upstream.requests.filter((request) => request.path.startsWith("/repos/"));
+    expect(calls.length).toBeGreaterThan(0);
+    for (const call of calls) expect(call.headers.authorization).toBe(`Bearer ${TOKEN}`);
+  });
+
+  it("publishes only with every airgap file verified", async () => {
+    const status = await getStatus(mirror);
+    const full = status.versions.find((entry: { version: string }) => entry.version === FULL).arches[0];
+    expect(full.state).toBe("published");
+    const partial = status.versions.find((entry: { version: string }) => entry.version === PARTIAL).arches[0];
+    expect(partial.state).toBe("pending");
+    expect(partial.missing).toEqual([{ file: "k3s-airgap-images-amd64.tar.zst", reason: "not-uploaded" }]);
+  });
+
+  it("GET download serves airgap tarballs and the image list", async () => {
+    for (const file of ["k3s-airgap-images-amd64.tar.gz", "k3s-airgap-images-amd64.tar.zst", "k3s-images.txt"]) {
+      const result = await run("sh", ["-c", `curl -sSf "${mirror.url}/k3s/${FULL}/${file}" | sha256sum`]);
+      expect(result.stdout.split(" ")[0], file).toBe(upstream.sha256Of(FULL, file));
+    }
+  });
+
+  it("records a new upstream installer beside the old one", async () => {
+    const next = "#!/bin/sh\n# installer stand-in, second version\necho installed\n";
+    upstream.setInstallScript(next);
+    const { json } = await postSync(mirror);
+    expect(json.upstream.installScript).toBe("updated");
+    const status = await getStatus(mirror);
+    expect(status.installScript.sha256).toBe(createHash("sha256").update(next).digest("hex"));
+  });
+});
