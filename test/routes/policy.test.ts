@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import { app } from "../../src/index";
+import { insertPolicyRevisionStatement, policyAdminLogStatement } from "../../src/storage/policy";
 import { adminRequest, githubRelease, importChannelConfig, importReleases, ORIGIN, request, resetMirror } from "./helpers";
 
 const CHANNEL_CONFIG = [
@@ -335,5 +336,20 @@ describe("GET /api/v1/policy/effective", () => {
     const stable = body.channels.find((channel) => channel.name === "stable")!;
     expect(stable.version).toBe("v1.31.2+k3s1");
     expect(stable.reasons.map((reason) => reason.kind)).toEqual(["channel-config", "cluster-group"]);
+  });
+});
+
+describe("policy revision storage", () => {
+  it("stores nothing and logs nothing when the live revision moved", async () => {
+    await putPolicy({ defaultChannel: "latest" });
+    const now = "2026-03-01T00:00:00.000Z";
+    const [insert, log] = await env.DB.batch([
+      insertPolicyRevisionStatement(env.DB, { document: { defaultChannel: "v1.31" }, author: "admin", comment: "stale", createdAt: now, rollbackOf: null }, null),
+      policyAdminLogStatement(env.DB, "admin", "policy.update", {}, now),
+    ]);
+    expect(insert!.meta.changes).toBe(0);
+    expect(log!.meta.changes).toBe(0);
+    expect((await env.DB.prepare("SELECT COUNT(*) AS n FROM policy_revisions").first<{ n: number }>())!.n).toBe(1);
+    expect((await env.DB.prepare("SELECT COUNT(*) AS n FROM admin_log WHERE action = 'policy.update'").first<{ n: number }>())!.n).toBe(1);
   });
 });
