@@ -2,10 +2,11 @@ import { Hono, type Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { z } from "zod";
 import { requireAdmin } from "../auth";
-import { readChannelAnswers } from "../channels/answer";
 import type { Config } from "../config";
 import type { AppEnv } from "../env";
 import { HttpError } from "../errors";
+import { evaluatePolicy, type PolicyInput } from "../policy/evaluate";
+import { readLivePolicyInput } from "../policy/service";
 import { getCluster, listAllNodes, listClusterOffers, listClusters, listNodes, listReports, recordReportStatements, type StoredCluster, type StoredNode } from "../storage/inventory";
 import { readVersion } from "../skew/facts";
 import { classifyNodes, findViolations, nextSafeHop, serverMinorLimit, type NodeStatus } from "../skew/fleet";
@@ -136,9 +137,14 @@ fleetRoutes.post(
 
 fleetRoutes.get("/clusters", requireAdmin, async (c) => {
   const now = new Date().toISOString();
-  const [clusters, nodes, inputs] = await Promise.all([listClusters(c.env.DB), listAllNodes(c.env.DB), readSkewInputs(c.env.DB)]);
+  const [clusters, nodes, inputs, policy] = await Promise.all([
+    listClusters(c.env.DB),
+    listAllNodes(c.env.DB),
+    readSkewInputs(c.env.DB),
+    readLivePolicyInput(c.env.DB, c.get("config"), Date.parse(now)),
+  ]);
   const listed = clusters.slice(0, MAX_CLUSTERS_LISTED);
-  const views = await Promise.all(listed.map((cluster) => clusterView(c, cluster, nodes.get(cluster.id) ?? [], inputs, now)));
+  const views = listed.map((cluster) => clusterView(c.get("config"), cluster, nodes.get(cluster.id) ?? [], inputs, policy.input, now));
   return c.json({ clusters: views, truncated: clusters.length > listed.length });
 });
 
@@ -147,26 +153,26 @@ fleetRoutes.get("/clusters/:id", requireAdmin, async (c) => {
   if (!CLUSTER_ID_PATTERN.test(id)) throw new HttpError(400, `"${id.slice(0, 80)}" is not a cluster id; ids are 1 to 128 characters of [A-Za-z0-9._-]`);
 
   const now = new Date().toISOString();
-  const [cluster, nodes, inputs, offers, reports] = await Promise.all([
+  const [cluster, nodes, inputs, policy, offers, reports] = await Promise.all([
     getCluster(c.env.DB, id),
     listNodes(c.env.DB, id),
     readSkewInputs(c.env.DB),
+    readLivePolicyInput(c.env.DB, c.get("config"), Date.parse(now)),
     listClusterOffers(c.env.DB, id),
     listReports(c.env.DB, id, REPORTS_PER_CLUSTER),
   ]);
   if (!cluster) throw new HttpError(404, `cluster "${id}" is not in the inventory; it appears once a node reports or a Plan asks for a channel`);
 
-  const view = await clusterView(c, cluster, nodes, inputs, now);
+  const view = clusterView(c.get("config"), cluster, nodes, inputs, policy.input, now);
   return c.json({ ...view, offers, reports });
 });
 
 /** Builds a cluster's admin view: nodes with stale flags, rule violations and the next safe hop. */
-async function clusterView(c: Context<AppEnv>, cluster: StoredCluster, nodes: readonly StoredNode[], inputs: SkewInputs, now: string) {
-  const config: Config = c.get("config");
+function clusterView(config: Config, cluster: StoredCluster, nodes: readonly StoredNode[], inputs: SkewInputs, policy: PolicyInput, now: string) {
   const classified = classifyNodes(cluster.id, nodes, now, config.nodeStaleAfterMs);
-  const answers = await readChannelAnswers(c.env.DB, { clusterId: cluster.id, currentVersion: null }, config);
-  const channel = answers.channels.find((candidate) => candidate.name === answers.defaultChannel);
-  const nextHop = channel?.latest ? nextSafeHop(classified.facts, channel.name, channel.latest, inputs.published, inputs.hopRules, now) : null;
+  const effective = evaluatePolicy(policy, cluster.id);
+  const channel = effective.channels.find((candidate) => candidate.name === effective.defaultChannel);
+  const nextHop = channel?.version ? nextSafeHop(classified.facts, channel.name, channel.version, inputs.published, inputs.hopRules, now) : null;
 
   const show = (node: NodeStatus) => ({ name: node.name, version: node.version, lastSeenAt: node.lastSeenAt, stale: node.stale });
   return {
