@@ -4,7 +4,7 @@
  *
  * The source is laid out like GitHub's download tree, `<version>/<file>`, as a directory
  * or a .tar, .tar.gz or .tgz of one. Each version's checksum files are uploaded first,
- * then its other files; the mirror verifies each one against its checksum file as sync
+ * then its other files. The mirror verifies each one against its checksum file as sync
  * does, and publishes an architecture only once all its files are verified. A rejected
  * file is reported and skipped. Reads MIRROR_URL and ADMIN_TOKEN.
  *

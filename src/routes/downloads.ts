@@ -14,7 +14,7 @@ import { canonicalVersion } from "../versions";
  * single-range and conditional requests.
  *
  * The ETag is the file's SHA-256 in quotes, so it is the same on every mirror that
- * holds the file. Hono's etag() middleware must not be used here: it reads the body.
+ * stores the file. Hono's etag() middleware must not be used here: it reads the body.
  */
 export const downloadRoutes = new Hono<AppEnv>();
 
@@ -74,7 +74,7 @@ async function serveFile(c: Context<AppEnv, "/:version/:file">) {
   return new Response(body, { status, headers });
 }
 
-/** Builds the 404 that says what is missing for a version and what it offers instead. */
+/** Builds the 404 that names what is missing for a version and what it offers instead. */
 async function describeMissing(db: D1Database, version: string, name: string, state: string | null): Promise<HttpError> {
   const [files, publications] = await Promise.all([listFilesOfVersion(db, version), listPublications(db)]);
   const available = files.filter((file) => file.state === "verified").map((file) => file.name);
@@ -89,7 +89,9 @@ async function describeMissing(db: D1Database, version: string, name: string, st
       mirroredVersions: mirrored,
     });
   }
-  const why = state === "failed" ? "failed verification" : state === "pending" ? "is not downloaded yet" : "is not mirrored";
+  let why = "is not mirrored";
+  if (state === "failed") why = "failed verification";
+  if (state === "pending") why = "is not downloaded yet";
   return new HttpError(404, `${version}/${name} ${why}; available for ${version}: ${available.length > 0 ? available.join(", ") : "none"}`, "NotFound", {
     version,
     file: name,

@@ -1,6 +1,6 @@
 import { z } from "zod";
 
-/** Where a release file stands: not yet fetched or waiting for a retry, verified, or rejected. */
+/** State of a release file: not yet fetched, verified, or rejected and waiting for a retry. */
 export const FileState = z.enum(["pending", "verified", "failed"]);
 export type FileState = z.infer<typeof FileState>;
 

@@ -1,6 +1,6 @@
 /** Delay before the first retry of a failed download. */
 export const RETRY_BASE_DELAY_MS = 60_000;
-/** Longest delay between retries. */
+/** Maximum delay between retries. */
 export const RETRY_MAX_DELAY_MS = 6 * 3_600_000;
 
 /**

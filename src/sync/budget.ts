@@ -1,9 +1,9 @@
 /**
  * Counts the subrequests of one sync step against its cap (config.sync.maxSubrequestsPerStep).
  *
- * NOTE: Workers count each redirect hop and calls to R2 and D1 bindings too; this
- * budget counts upstream fetches, with one extra hop for downloads (GitHub redirects
- * once), plus the installer's R2 write, so keep the cap well below the platform limit.
+ * NOTE: Workers also count each redirect hop and calls to R2 and D1 bindings. This
+ * budget counts upstream fetches, with one extra hop per download because GitHub
+ * redirects once, plus the installer's R2 write. Keep the cap well below the platform limit.
  */
 export class SubrequestBudget {
   used = 0;

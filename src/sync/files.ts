@@ -39,6 +39,8 @@ export function requiredFiles(arch: Arch, airgap: boolean, listedNames: readonly
 
   const tarballs = listedNames.filter((name) => AIRGAP_PATTERN.exec(name)?.[1] === arch).sort();
   const compressed = tarballs.filter((name) => !name.endsWith(".tar"));
-  const chosen = compressed.length > 0 ? compressed : tarballs.length > 0 ? tarballs : [`k3s-airgap-images-${arch}.tar.zst`];
+  let chosen = [`k3s-airgap-images-${arch}.tar.zst`];
+  if (tarballs.length > 0) chosen = tarballs;
+  if (compressed.length > 0) chosen = compressed;
   return [...required, ...chosen, IMAGES_LIST_NAME];
 }

@@ -1,8 +1,8 @@
 /**
  * Single-range parsing for `Range: bytes=...` (RFC 9110 section 14.2).
  *
- * Returns `{ kind: "none" }` when the header is absent, is not a bytes range, or asks
- * for several ranges (a server may then send the whole representation);
+ * Returns `{ kind: "none" }` when the header is absent, is not a bytes range, or requests
+ * several ranges (a server may then send the whole representation);
  * `{ kind: "unsatisfiable" }` when no byte of the file is in the range; else the
  * inclusive byte range clipped to the file.
  *
@@ -34,7 +34,7 @@ export function parseRange(header: string | null | undefined, size: number): Ran
 }
 
 /**
- * Decides whether a conditional GET may answer 304 (RFC 9110 section 13.2.2):
+ * Decides whether a conditional GET may return 304 (RFC 9110 section 13.2.2):
  * If-None-Match when present, else If-Modified-Since.
  */
 export function isNotModified(headers: { ifNoneMatch: string | null; ifModifiedSince: string | null }, etag: string, lastModifiedMs: number): boolean {
@@ -50,7 +50,7 @@ export function isNotModified(headers: { ifNoneMatch: string | null; ifModifiedS
   return false;
 }
 
-/** Whether an If-Range header allows the Range to apply: absent, or the same strong ETag or date. */
+/** Checks whether an If-Range header lets the Range apply: absent, or the same strong ETag or date. */
 export function ifRangeMatches(ifRange: string | null, etag: string, lastModifiedMs: number): boolean {
   if (ifRange === null) return true;
   const value = ifRange.trim();

@@ -47,5 +47,6 @@ export async function syncInstallScript(db: D1Database, bucket: R2Bucket, config
   await recordInstallScript(db, { sha256, size: bytes.byteLength, sourceUrl: url }, now);
   const newEtag = response.headers.get("etag");
   if (newEtag) await db.batch([putSettingStatement(db, SETTING_INSTALL_SCRIPT_ETAG, newEtag, now)]);
-  return { status: seenBefore ? (current?.sha256 === sha256 ? "unchanged" : "seen-before") : "new", sha256 };
+  if (!seenBefore) return { status: "new", sha256 };
+  return { status: current?.sha256 === sha256 ? "unchanged" : "seen-before", sha256 };
 }

@@ -4,7 +4,7 @@ import { compareK3sVersions, parseVersion, type ParsedVersion } from "../version
 import { binaryName, checksumFileName, isChecksumFile, requiredFiles } from "./files";
 import type { GitHubAsset } from "./upstream-schemas";
 
-/** What the mirror is configured to copy (config.mirror). */
+/** Mirror selection settings (config.mirror). */
 export type MirrorSelection = { arches: readonly Arch[]; oldestMinor: number; patchesPerMinor: number; airgap: boolean };
 
 export type ReleaseListing = { version: string; prerelease: boolean; draft: boolean; assets: readonly GitHubAsset[] };
@@ -49,7 +49,7 @@ function sortNewestFirst(versions: readonly string[]): string[] {
   return [...versions].sort((a, b) => compareK3sVersions(parseVersion(b)!, parseVersion(a)!));
 }
 
-/** Why a required file is not verified yet. */
+/** Reason a required file is not verified yet. */
 export type MissingReason = "not-uploaded" | "release-unknown" | "awaiting-checksum-file" | "not-downloaded" | "retry-scheduled" | "failed";
 
 export type MissingFile = { name: string; reason: MissingReason; file: FileRow | null };

@@ -16,7 +16,7 @@ export type VersionState = {
 };
 
 /**
- * Reads what the mirror holds and plans every version it tracks: the selected versions,
+ * Reads the mirror's stored state and plans every version it tracks: the selected versions,
  * plus any version with files or publications (from imports or an earlier selection).
  */
 export async function loadMirrorState(db: D1Database, config: Config, now: string, retryNow: boolean, onlyVersion?: string): Promise<VersionState[]> {

@@ -34,9 +34,12 @@ export function describeVersion(state: VersionState): VersionStatus {
           attempts: missing.file!.attempts,
           nextAttemptAt: missing.file!.nextAttemptAt,
         }));
+      let state: ArchStatus["state"] = "pending";
+      if (failed.length > 0) state = "failed";
+      if (arch.publishedAt !== null) state = "published";
       return {
         arch: arch.arch,
-        state: arch.publishedAt !== null ? "published" : failed.length > 0 ? "failed" : "pending",
+        state,
         publishedAt: arch.publishedAt,
         missing: arch.missing.map((missing) => ({ file: missing.name, reason: missing.reason })),
         failed,
@@ -45,7 +48,7 @@ export function describeVersion(state: VersionState): VersionStatus {
   };
 }
 
-/** A channel whose mirror answer differs from upstream's, and since when. */
+/** One upstream channel compared with the mirror's channel of the same name, with the times each last changed. */
 export type ChannelLag = {
   channel: string;
   upstream: string | null;

@@ -32,7 +32,7 @@ export type SyncFailure = {
   retryAt?: string;
 };
 
-/** What one step did. `done` is true when no file is left that could be fetched now. */
+/** Summary of one step. `done` is true when no file is left that could be fetched now. */
 export type SyncSummary = {
   runId: number;
   trigger: SyncTrigger;
@@ -204,8 +204,8 @@ async function refreshReleases(db: D1Database, config: Config, budget: Subreques
   if (pages.status === "unchanged") return "unchanged";
   const statements = upsertReleaseStatements(db, pages.releases, "upstream", now);
   if (pages.etag) statements.push(putSettingStatement(db, SETTING_RELEASES_ETAG, pages.etag, now));
-  // D1 limits a batch's size; large release lists are stored in slices of one batch each,
-  // and the ETag goes last, so an interrupted store is fetched again in full.
+  // D1 limits a batch's size, so large release lists are stored in slices of one batch
+  // each. The ETag goes last, so an interrupted store is fetched again in full.
   for (let start = 0; start < statements.length; start += 200) await db.batch(statements.slice(start, start + 200));
   return "updated";
 }

@@ -31,8 +31,8 @@ export type TransferOptions = {
  * early or runs long is rejected. Nothing is buffered beyond one chunk.
  *
  * The hash runs in a TransformStream in front of the upload instead of on a `tee()`
- * branch, because a tee buffers whatever the faster branch has read and the slower one
- * has not, which for a fast hash and a slow upload grows toward the whole file.
+ * branch. A tee buffers whatever the faster branch has read and the slower one has not,
+ * and with a fast hash and a slow upload that grows toward the whole file.
  * Bodies over the multipart threshold are cut into equal parts, each streamed with a
  * known length. On any failure the partial object or multipart upload is removed.
  */

@@ -14,8 +14,8 @@ const USER_AGENT = "k3s-channel-mirror";
 
 /**
  * A failed upstream call. `transient` faults (5xx, 429, timeouts, refused connections)
- * are retried on a later step; the others are bad replies that a retry may also fix but
- * that are reported as upstream errors.
+ * are retried on a later step. The others are bad replies, also retried later but
+ * reported as upstream errors.
  */
 export class UpstreamError extends Error {
   constructor(
@@ -69,7 +69,7 @@ export function checkStatus(response: Response, url: string, accepted: readonly 
     detail = `; the API rate limit is used up${Number.isFinite(reset) ? ` until ${new Date(reset * 1000).toISOString()}` : ""}, set GITHUB_TOKEN`;
   }
   void response.body?.cancel();
-  throw new UpstreamError(url, `upstream answered HTTP ${response.status}${detail}`, transient || detail !== "");
+  throw new UpstreamError(url, `upstream returned HTTP ${response.status}${detail}`, transient || detail !== "");
 }
 
 /** Reads a reply's text up to `maxBytes`, rejecting larger ones without buffering them. */

@@ -7,7 +7,7 @@ import { parseChecksumFile } from "./checksums";
 import { binaryName } from "./files";
 import { sha256Hex, streamIntoR2, TransferError } from "./transfer";
 
-/** Why a file was rejected. `transient` failures (network, 5xx) say nothing about the file. */
+/** Reason a file was rejected. `transient` failures (network, 5xx) tell nothing about the file itself. */
 export type RejectionKind = "mismatch" | "html" | "size" | "invalid-checksum-file" | "not-listed" | "digest-conflict" | "transient";
 
 export type VerifyOutcome =
