@@ -12,6 +12,8 @@ export function run(command: string, args: string[], options: { env?: NodeJS.Pro
     child.stdout.on("data", (chunk) => (stdout += chunk));
     child.stderr.on("data", (chunk) => (stderr += chunk));
     child.on("error", reject);
+    // A child that exits before reading its input closes the pipe; that is not a test failure.
+    child.stdin.on("error", () => {});
     child.on("close", (code) => {
       clearTimeout(timer);
       resolve({ code: code ?? -1, stdout, stderr });
