@@ -44,6 +44,7 @@ them their parts are skipped with a message.`);
 const log = (line: string) => console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}`);
 const plan: BenchPlan = benchPlan(values.quick!);
 const startedAt = new Date().toISOString();
+const loadAverageAtStart = os.loadavg()[0]!;
 const workDir = await mkdtemp(path.join(os.tmpdir(), "k3s-mirror-bench-"));
 // nginx worker processes run as the user nobody and read files under this directory.
 await chmod(workDir, 0o755);
@@ -67,7 +68,7 @@ try {
     finishedAt: new Date().toISOString(),
     quick: values.quick!,
     command: values.quick ? "npm run bench -- --quick" : "npm run bench",
-    machine: describeMachine(PROJECT_ROOT, nginx.binary ? nginxVersion(nginx.binary) : null),
+    machine: describeMachine(PROJECT_ROOT, nginx.binary ? nginxVersion(nginx.binary) : null, loadAverageAtStart),
     sections,
   };
   const jsonFile = await writeJsonReport(report, values["results-dir"]!);

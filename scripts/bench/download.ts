@@ -18,9 +18,10 @@ export type DownloadResult = {
 };
 
 /** Runs one curl transfer to /dev/null and returns its status, size and time. */
-export function curlToNull(url: string, range?: { start: number; end: number }): Promise<CurlResult> {
+export function curlToNull(url: string, options: { range?: { start: number; end: number }; limitRate?: string } = {}): Promise<CurlResult> {
   const args = ["-s", "-o", "/dev/null", "--max-time", String(CURL_TIMEOUT_SECONDS), "-w", "%{http_code} %{size_download} %{time_total}"];
-  if (range) args.push("-r", `${range.start}-${range.end}`);
+  if (options.range) args.push("-r", `${options.range.start}-${options.range.end}`);
+  if (options.limitRate) args.push("--limit-rate", options.limitRate);
   args.push(url);
   return new Promise((resolve, reject) => {
     const child = spawn("curl", args, { stdio: ["ignore", "pipe", "pipe"] });
@@ -40,10 +41,13 @@ export function curlToNull(url: string, range?: { start: number; end: number }):
   });
 }
 
-/** Downloads the whole file with `clients` parallel curls and checks each status and size. */
-export async function downloadInParallel(url: string, clients: number, expectedBytes: number): Promise<DownloadResult> {
+/**
+ * Downloads the whole file with `clients` parallel curls and checks each status and size.
+ * `limitRate` caps each client's speed, in curl's `--limit-rate` notation (`30M`).
+ */
+export async function downloadInParallel(url: string, clients: number, expectedBytes: number, limitRate?: string): Promise<DownloadResult> {
   const started = process.hrtime.bigint();
-  const results = await Promise.all(Array.from({ length: clients }, () => curlToNull(url)));
+  const results = await Promise.all(Array.from({ length: clients }, () => curlToNull(url, { limitRate })));
   const wallSeconds = Number(process.hrtime.bigint() - started) / 1e9;
   for (const result of results) {
     if (result.status !== 200 || result.bytes !== expectedBytes) {
@@ -59,7 +63,7 @@ export async function downloadInRanges(url: string, segments: number, fileBytes:
   const segmentBytes = Math.ceil(fileBytes / segments);
   const ranges = Array.from({ length: segments }, (_, index) => ({ start: index * segmentBytes, end: Math.min(fileBytes, (index + 1) * segmentBytes) - 1 }));
   const started = process.hrtime.bigint();
-  const results = await Promise.all(ranges.map((range) => curlToNull(url, range)));
+  const results = await Promise.all(ranges.map((range) => curlToNull(url, { range })));
   const wallSeconds = Number(process.hrtime.bigint() - started) / 1e9;
   for (const [index, result] of results.entries()) {
     const range = ranges[index]!;

@@ -23,6 +23,10 @@ const VERSION = "v1.33.6+k3s1";
 const FILE = "k3s";
 const DOWNLOAD_PATH = `/k3s-io/k3s/releases/download/${VERSION}/${FILE}`;
 const MB_BYTES = 1_000_000;
+/** A node on a slow link, reading slower than the mirror reads its storage. */
+const SLOW_CLIENT_MEGABYTES_PER_SECOND = 30;
+/** Serving memory growth, largest file over smallest, above which the report calls it out. */
+const MEMORY_GROWTH_NOTE_RATIO = 1.5;
 
 export type FileBenchOptions = {
   /** File sizes for the memory comparison; downloads are compared at `downloadBytes`. */
@@ -42,7 +46,8 @@ export type FileBenchOptions = {
 /** One step of the serving workload, run against the mirror and then against nginx. */
 type ServingStep = {
   label: string;
-  kind: "download" | "load";
+  /** `slow-download` steps measure the mirror's memory only, so nginx skips them. */
+  kind: "download" | "slow-download" | "load";
   mirror: DownloadResult | LoadResult;
   nginx: DownloadResult | LoadResult | null;
   /** The workerd process's memory during the mirror's run of this step. */
@@ -74,7 +79,9 @@ export async function benchFiles(options: FileBenchOptions): Promise<{ downloads
     method:
       `Resident memory of the mirror's workerd process, read from /proc/<pid>/status every 50 ms (peak VmRSS) and as VmHWM after resetting it at the start of each phase, ` +
       `while the mirror syncs one release file and then serves it with the download workload above, at ${sizes.map(megabytes).join(" and ")}. ` +
-      "Each size runs on a fresh mirror. A ratio near 1 means memory does not grow with the file size.",
+      `The workload adds one client limited to ${SLOW_CLIENT_MEGABYTES_PER_SECOND} MB/s (curl --limit-rate), which shows whether the mirror buffers what a slow client has not read yet. ` +
+      "Each size runs on a fresh mirror. A ratio near 1 means memory does not grow with the file size. " +
+      "Memory freed after a step may stay resident, so a step's peak can carry over from the step before.",
     columns: [megabytes(sizes[sizes.length - 1]!), megabytes(sizes[0]!)],
     figures: [],
     notes: [],
@@ -95,6 +102,7 @@ export async function benchFiles(options: FileBenchOptions): Promise<{ downloads
   // Downloads: mirror against nginx at the download size.
   const compared = runs.find((candidate) => candidate.fileBytes === options.downloadBytes)!;
   for (const step of compared.serving) {
+    if (step.kind === "slow-download") continue;
     if (step.kind === "download") {
       const mirror = step.mirror as DownloadResult;
       const baseline = step.nginx as DownloadResult | null;
@@ -125,6 +133,13 @@ export async function benchFiles(options: FileBenchOptions): Promise<{ downloads
     memory.figures.push({ label: `while serving ${step.label}: peak RSS (sampled)`, unit: "MiB", better: "lower", mirror: mib(step.mirrorMemory.peakRssBytes), baseline: mib(small.mirrorMemory.peakRssBytes) });
   }
   memory.figures.push({ label: "sync of the one file: wall time", unit: "s", better: "lower", mirror: largest.syncSeconds, baseline: smallest.syncSeconds });
+  const servingGrowth = peakOf(largest) / peakOf(smallest);
+  if (servingGrowth > MEMORY_GROWTH_NOTE_RATIO) {
+    memory.notes.push(
+      `workerd's peak memory while serving grew with the file size in this run: ${mib(peakOf(largest))!.toFixed(0)} MiB at ${megabytes(largest.fileBytes)} against ${mib(peakOf(smallest))!.toFixed(0)} MiB at ${megabytes(smallest.fileBytes)}. ` +
+        "The per-step rows show which downloads raised it.",
+    );
+  }
   if (largest.syncing.hwmBytes === null) memory.notes.push("VmHWM could not be reset (writing /proc/<pid>/clear_refs was denied), so only sampled peaks are shown.");
   memory.raw = runs.map(({ fileBytes, syncSteps, syncSeconds, idle, syncing, serving }) => ({
     fileBytes,
@@ -195,13 +210,14 @@ async function benchOneSize(fileBytes: number, compareWithNginx: boolean, option
       } finally {
         mirrorMemory = await sampler.stop();
       }
-      const nginxResult = nginxFileUrl ? await measure(nginxFileUrl) : null;
+      const nginxResult = nginxFileUrl && kind !== "slow-download" ? await measure(nginxFileUrl) : null;
       serving.push({ label: stepLabel, kind, mirror: mirrorResult, nginx: nginxResult, mirrorMemory });
     };
 
     for (const clients of options.parallelClients) {
       await runStep(`whole file, ${clients} client${clients === 1 ? "" : "s"}`, "download", (url) => downloadInParallel(url, clients, fileBytes));
     }
+    await runStep(`whole file, 1 client reading at ${SLOW_CLIENT_MEGABYTES_PER_SECOND} MB/s`, "slow-download", (url) => downloadInParallel(url, 1, fileBytes, `${SLOW_CLIENT_MEGABYTES_PER_SECOND}M`));
     await runStep(`${options.rangeSegments} Range requests covering the file, in parallel`, "download", (url) => downloadInRanges(url, options.rangeSegments, fileBytes));
     if (options.wrkBinary) {
       const wrkBinary = options.wrkBinary;

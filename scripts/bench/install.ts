@@ -29,7 +29,7 @@ export async function benchInstall(options: InstallBenchOptions): Promise<Sectio
     title: "curl | sh install",
     method:
       `Wall time of a complete install of K3s ${VERSION} (amd64 binary of ${options.binaryBytes / 1_000_000} MB) in a sandbox with dash and curl, ` +
-      `median of ${options.repetitions} runs each, alternating: \`curl -sfL <mirror>/ | sh -s -\` through a mirror synced from the fake upstream, ` +
+      `${options.repetitions === 1 ? "one run each" : `median of ${options.repetitions} runs each, alternating`}: \`curl -sfL <mirror>/ | sh -s -\` through a mirror synced from the fake upstream, ` +
       "against the installer stand-in fetched from the fake upstream and run with INSTALL_K3S_CHANNEL_URL and GITHUB_URL pointing at it. " +
       "Both resolve the stable channel, download the checksum file and the binary, and check its SHA-256; the mirror's wrapper script also resolves the version and checks the version-skew rules through the mirror's API before it runs the installer.",
     columns: ["through the mirror", "straight from upstream"],

@@ -40,6 +40,8 @@ export type Machine = {
   node: string;
   nginx: string | null;
   workerd: string | null;
+  /** One-minute load averages at the start and the end of the run; other work on the machine skews figures. */
+  loadAverage: { start: number; end: number };
 };
 
 export type BenchReport = {
@@ -52,7 +54,7 @@ export type BenchReport = {
 };
 
 /** Describes this machine and the software versions under test. */
-export function describeMachine(projectRoot: string, nginxVersion: string | null): Machine {
+export function describeMachine(projectRoot: string, nginxVersion: string | null, loadAverageAtStart: number): Machine {
   const cpus = os.cpus();
   let workerd: string | null = null;
   try {
@@ -68,6 +70,7 @@ export function describeMachine(projectRoot: string, nginxVersion: string | null
     node: process.version,
     nginx: nginxVersion,
     workerd,
+    loadAverage: { start: loadAverageAtStart, end: os.loadavg()[0]! },
   };
 }
 
@@ -125,6 +128,7 @@ export function renderMarkdown(report: BenchReport): string {
     `- Machine: ${machine.cores} cores (${machine.cpuModel}), ${(machine.memoryBytes / MIB_BYTES / 1024).toFixed(1)} GiB memory, ${machine.kernel}`,
     `- Software: Node ${machine.node}, workerd ${machine.workerd ?? "unknown"} (through Miniflare, as \`npm start\` runs it), nginx ${machine.nginx ?? "not available"}`,
     `- Command: \`${report.command}\``,
+    `- One-minute load average: ${machine.loadAverage.start.toFixed(1)} at the start, ${machine.loadAverage.end.toFixed(1)} at the end (other work on the machine skews the figures)`,
     "",
     "Everything runs on 127.0.0.1: the mirror, a fake upstream generating deterministic",
     "release files, nginx, and the clients (autocannon, curl). The load generator shares the",
