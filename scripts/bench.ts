@@ -12,6 +12,7 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { PROJECT_ROOT } from "./lib/local-mirror";
 import { benchChannels } from "./bench/channels";
+import { runCleanups } from "./bench/cleanup";
 import { benchFiles } from "./bench/files";
 import { benchInstall } from "./bench/install";
 import { benchSync } from "./bench/sync";
@@ -49,6 +50,16 @@ const workDir = await mkdtemp(path.join(os.tmpdir(), "k3s-mirror-bench-"));
 // nginx worker processes run as the user nobody and read files under this directory.
 await chmod(workDir, 0o755);
 
+// Every part is bounded on its own; the deadline also bounds the sum.
+const abort = async (reason: string) => {
+  console.error(`benchmark stopped: ${reason}`);
+  await runCleanups();
+  await rm(workDir, { recursive: true, force: true });
+  process.exit(1);
+};
+setTimeout(() => void abort(`not finished within ${plan.deadlineMinutes} minutes`), plan.deadlineMinutes * 60_000).unref();
+for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => void abort(`received ${signal}`));
+
 let exitCode = 0;
 try {
   const nginx = ensureTool(NGINX, log);
@@ -84,6 +95,7 @@ try {
   console.error(`benchmark failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
   exitCode = 1;
 } finally {
+  await runCleanups();
   await rm(workDir, { recursive: true, force: true });
 }
 process.exit(exitCode);

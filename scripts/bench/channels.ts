@@ -3,14 +3,16 @@
  * from the mirror and from nginx sending the same bytes from static files.
  */
 import path from "node:path";
-import { measureLoad, type LoadResult } from "./load";
+import { loadFigures, measureLoad, type LoadResult } from "./load";
 import { startBenchMirror } from "./mirror";
 import { startNginx, type StaticResponse } from "./nginx";
-import type { Figure, Section } from "./report";
+import type { Section } from "./report";
 
 const MINORS = [30, 31, 32, 33, 34];
 const PATCHES_PER_MINOR = 6;
 const STABLE_VERSION = "v1.33.5+k3s1";
+/** Share of failed requests in a run above which the benchmark fails instead of noting them. */
+const MAX_FAILED_FRACTION = 0.01;
 
 export type ChannelBenchOptions = {
   concurrencies: number[];
@@ -115,17 +117,17 @@ export async function benchChannels(options: ChannelBenchOptions): Promise<Secti
     await mirror.admin("PUT", "/api/v1/channel-config", benchChannelConfig());
     const responses = await Promise.all(ENDPOINTS.map((endpoint) => captureResponse(mirror.url, endpoint)));
 
-    // 2. nginx replaying the captured responses.
     let nginx: Awaited<ReturnType<typeof startNginx>> | null = null;
-    if (options.nginxBinary) {
-      nginx = await startNginx(options.nginxBinary, path.join(options.workDir, "nginx-channels"), { responses, fileRoots: [] });
-      for (const response of responses) await verifyReplay(nginx.url, response);
-    } else {
-      section.notes.push("nginx is not available, so only the mirror was measured.");
-    }
-
-    // 3. Each endpoint at each concurrency, mirror and nginx back to back.
     try {
+      // 2. nginx replaying the captured responses.
+      if (options.nginxBinary) {
+        nginx = await startNginx(options.nginxBinary, path.join(options.workDir, "nginx-channels"), { responses, fileRoots: [] });
+        for (const response of responses) await verifyReplay(nginx.url, response);
+      } else {
+        section.notes.push("nginx is not available, so only the mirror was measured.");
+      }
+
+      // 3. Each endpoint at each concurrency, mirror and nginx back to back.
       for (const endpoint of ENDPOINTS) {
         raw[endpoint.id] = { mirror: [], nginx: [] };
         for (const connections of options.concurrencies) {
@@ -133,9 +135,10 @@ export async function benchChannels(options: ChannelBenchOptions): Promise<Secti
             const target = { url: `${baseUrl}${endpoint.path}`, connections, expectedStatus: endpoint.expectedStatus };
             await measureLoad({ ...target, durationSeconds: 1 });
             const result = await measureLoad({ ...target, durationSeconds: options.durationSeconds });
-            if (result.errors > 0 || result.unexpectedStatus > 0) {
-              section.notes.push(`${endpoint.label} at ${connections} connections against ${baseUrl}: ${result.errors} errors, ${result.unexpectedStatus} unexpected statuses.`);
-            }
+            const failures = result.errors + result.unexpectedStatus;
+            const summary = `${endpoint.label} at ${connections} connections against ${baseUrl}: ${result.errors} socket errors or timeouts, ${result.unexpectedStatus} statuses other than ${endpoint.expectedStatus} in ${result.requests} responses`;
+            if (failures > MAX_FAILED_FRACTION * Math.max(result.requests, 1)) throw new Error(summary);
+            if (failures > 0) section.notes.push(`${summary}.`);
             return result;
           };
           const fromMirror = await run(mirror.url);
@@ -154,13 +157,4 @@ export async function benchChannels(options: ChannelBenchOptions): Promise<Secti
   }
   section.raw = raw;
   return section;
-}
-
-/** Lists requests per second and p50/p99 latency of one pair of runs. */
-export function loadFigures(label: string, mirror: LoadResult, baseline: LoadResult | null): Figure[] {
-  return [
-    { label: `${label}: requests/s`, unit: "req/s", better: "higher", mirror: mirror.requestsPerSecond, baseline: baseline?.requestsPerSecond ?? null },
-    { label: `${label}: p50 latency`, unit: "ms", better: "lower", mirror: mirror.p50Ms, baseline: baseline?.p50Ms ?? null },
-    { label: `${label}: p99 latency`, unit: "ms", better: "lower", mirror: mirror.p99Ms, baseline: baseline?.p99Ms ?? null },
-  ];
 }

@@ -9,7 +9,7 @@ import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { startFakeUpstream } from "../../test/support/fake-upstream";
 import { downloadInParallel, downloadInRanges, type DownloadResult } from "./download";
-import type { LoadResult } from "./load";
+import { loadFigures, type LoadResult } from "./load";
 import { startMemorySampler, type MemoryPeak } from "./memory";
 import { startBenchMirror, type BenchMirror } from "./mirror";
 import { startNginx, type NginxServer } from "./nginx";
@@ -17,7 +17,6 @@ import type { Section } from "./report";
 import { run } from "../../test/support/run";
 import { MissingFeatureError, SYNC_TIMEOUT_MS, syncUntilDone } from "./sync";
 import { measureRandomRanges } from "./wrk";
-import { loadFigures } from "./channels";
 
 const VERSION = "v1.33.6+k3s1";
 const FILE = "k3s";

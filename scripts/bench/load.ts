@@ -3,6 +3,7 @@
  * its duration or its request cap, whichever comes first.
  */
 import autocannon from "autocannon";
+import type { Figure } from "./report";
 
 /** The request cap of one run, so that a run also stops on a very fast server. */
 const MAX_REQUESTS_PER_RUN = 2_000_000;
@@ -67,4 +68,13 @@ export function percentile(sorted: readonly number[], fraction: number): number 
   if (sorted.length === 0) return Number.NaN;
   const rank = Math.min(sorted.length, Math.max(1, Math.ceil(fraction * sorted.length)));
   return sorted[rank - 1]!;
+}
+
+/** Lists requests per second and p50/p99 latency of one pair of runs. */
+export function loadFigures(label: string, mirror: LoadResult, baseline: LoadResult | null): Figure[] {
+  return [
+    { label: `${label}: requests/s`, unit: "req/s", better: "higher", mirror: mirror.requestsPerSecond, baseline: baseline?.requestsPerSecond ?? null },
+    { label: `${label}: p50 latency`, unit: "ms", better: "lower", mirror: mirror.p50Ms, baseline: baseline?.p50Ms ?? null },
+    { label: `${label}: p99 latency`, unit: "ms", better: "lower", mirror: mirror.p99Ms, baseline: baseline?.p99Ms ?? null },
+  ];
 }

@@ -4,6 +4,7 @@
  */
 import { rm } from "node:fs/promises";
 import { startMirrorProcess, type MirrorProcess } from "../../test/support/mirror-process";
+import { registerCleanup } from "./cleanup";
 import { findDescendants } from "./memory";
 
 export const BENCH_ADMIN_TOKEN = "bench-admin-token-0123456789abcdef";
@@ -34,9 +35,14 @@ export async function startBenchMirror(vars: Record<string, string>): Promise<Be
     return text.length > 0 ? JSON.parse(text) : null;
   };
 
-  const stop = async () => {
+  const stopMirror = async () => {
     await mirror.stop();
     await rm(mirror.dataDir, { recursive: true, force: true });
+  };
+  const unregister = registerCleanup(stopMirror);
+  const stop = async () => {
+    unregister();
+    await stopMirror();
   };
   return { url: mirror.url, adminToken: BENCH_ADMIN_TOKEN, process: mirror, workerdPids, admin, stop };
 }

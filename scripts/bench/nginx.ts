@@ -6,6 +6,7 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { chmod, mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
+import { registerCleanup } from "./cleanup";
 import { freeLoopbackPort, waitForHttp } from "./net";
 
 const NGINX_START_TIMEOUT_MS = 10_000;
@@ -86,17 +87,22 @@ export async function startNginx(binary: string, workDir: string, site: NginxSit
   const url = `http://127.0.0.1:${port}`;
   await Promise.race([waitForHttp(`${url}/_not_found`, NGINX_START_TIMEOUT_MS), exited]);
 
+  const stopNginx = () =>
+    new Promise<void>((resolve) => {
+      if (child.exitCode !== null) return resolve();
+      child.once("exit", () => resolve());
+      // SIGQUIT is nginx's graceful shutdown.
+      child.kill("SIGQUIT");
+    });
+  const unregister = registerCleanup(stopNginx);
   return {
     url,
     version: nginxVersion(binary),
     pid: child.pid!,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once("exit", () => resolve());
-        // SIGQUIT is nginx's graceful shutdown.
-        child.kill("SIGQUIT");
-      }),
+    stop: async () => {
+      unregister();
+      await stopNginx();
+    },
   };
 }
 

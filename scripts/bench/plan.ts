@@ -2,6 +2,8 @@
 const MB_BYTES = 1_000_000;
 
 export type BenchPlan = {
+  /** The whole run is stopped, as a failure, after this long. */
+  deadlineMinutes: number;
   channels: { concurrencies: number[]; durationSeconds: number };
   downloads: { downloadBytes: number; parallelClients: number[]; rangeSegments: number; rangeRequestBytes: number; rangeDurationSeconds: number };
   memory: { fileSizesBytes: number[] };
@@ -9,9 +11,11 @@ export type BenchPlan = {
   install: { binaryBytes: number; repetitions: number };
 };
 
+/** Returns the plan of a full run, or of a quick run when `quick` is set. */
 export function benchPlan(quick: boolean): BenchPlan {
   if (quick) {
     return {
+      deadlineMinutes: 5,
       channels: { concurrencies: [1, 16], durationSeconds: 2 },
       downloads: { downloadBytes: 10 * MB_BYTES, parallelClients: [1, 8], rangeSegments: 8, rangeRequestBytes: 1024 * 1024, rangeDurationSeconds: 2 },
       memory: { fileSizesBytes: [5 * MB_BYTES, 10 * MB_BYTES] },
@@ -20,6 +24,7 @@ export function benchPlan(quick: boolean): BenchPlan {
     };
   }
   return {
+    deadlineMinutes: 14,
     channels: { concurrencies: [1, 16, 64], durationSeconds: 5 },
     downloads: { downloadBytes: 300 * MB_BYTES, parallelClients: [1, 8], rangeSegments: 8, rangeRequestBytes: 1024 * 1024, rangeDurationSeconds: 5 },
     memory: { fileSizesBytes: [100 * MB_BYTES, 300 * MB_BYTES] },
