@@ -234,6 +234,7 @@ mirror_resolve_explicit() {
     000) mirror_fatal "could not resolve $2=$1: no reply from $mirror_resolve_url ($mirror_fetch_error). Check that the mirror is reachable from this node and retry." ;;
     400) mirror_fatal "$2=\\"$1\\" is not a K3s version; $mirror_expected_form. The mirror replied: $(mirror_reply_text "$mirror_tmp/resolve.txt")" ;;
     404) mirror_fatal "$2=$1 is not published on this mirror\${mirror_arch:+ for $mirror_arch}. The mirror replied: $(mirror_reply_text "$mirror_tmp/resolve.txt") (details: $mirror_resolve_url)" ;;
+    403) mirror_fatal "$2=$1 is refused by this mirror's policy. The mirror replied: $(mirror_reply_text "$mirror_tmp/resolve.txt") Pick another version, or ask the mirror's operator." ;;
     *) mirror_fatal "could not resolve $2=$1: $mirror_resolve_url returned HTTP $mirror_status. $(mirror_reply_text "$mirror_tmp/resolve.txt")" ;;
     esac
 

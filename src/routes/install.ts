@@ -9,6 +9,9 @@ import { describeQueryProblem, InstallQuery, printable, ResolveQuery, singleValu
 import { resolveExplicitVersion } from "../install/resolve-version";
 import { renderWrappedScript } from "../install/script";
 import { readUpstreamInstaller } from "../install/upstream-installer";
+import { findBlock } from "../policy";
+import { EMPTY_POLICY } from "../policy/schema";
+import { getLivePolicyRevision } from "../storage/policy";
 import { requestOrigin } from "./origin";
 
 const SCRIPT_HEADERS = {
@@ -60,8 +63,9 @@ function scriptError(c: Context<AppEnv>, status: ContentfulStatusCode, message: 
 /**
  * `GET /api/v1/versions/resolve?version=<input>[&arch=<arch>]`: normalises a version
  * typed by a person to the canonical spelling of a version the mirror offers. Returns
- * 200 with the version and a newline, 404 naming what is offered, or 400 showing the
- * expected form; all as plain text, for the install script and for people.
+ * 200 with the version and a newline, 404 naming what is offered, 403 with the policy's
+ * reason for a blocked version, or 400 showing the expected form; all as plain text, for
+ * the install script and for people.
  */
 export const versionRoutes = new Hono<AppEnv>();
 
@@ -75,8 +79,12 @@ versionRoutes.get("/resolve", async (c) => {
   }
 
   const arch = query.data.arch ?? DEFAULT_ARCH;
-  const offered = await listOfferedVersions(c.env.DB, c.get("config"), arch);
-  const resolution = resolveExplicitVersion(query.data.version, offered);
+  const [offered, revision] = await Promise.all([listOfferedVersions(c.env.DB, c.get("config"), arch), getLivePolicyRevision(c.env.DB)]);
+  const policy = revision?.document ?? EMPTY_POLICY;
+
+  // A version typed without its build resolves to the newest build the policy allows.
+  const allowed = new Set([...offered].filter((version) => findBlock(policy, version) === null));
+  const resolution = resolveExplicitVersion(query.data.version, allowed);
   switch (resolution.kind) {
     case "exact":
     case "newest-build":
@@ -84,6 +92,8 @@ versionRoutes.get("/resolve", async (c) => {
     case "invalid":
       return c.text(`"${printable(resolution.input)}" is not a K3s version; write it like v1.33.6+k3s1 (also accepted: 1.33.6, v1.33.6, v1.33.6-k3s1, v1.33.6%2Bk3s1)\n`, 400);
     case "not-offered": {
+      const block = findBlock(policy, resolution.wanted) ?? [...offered].map((version) => findBlock(policy, version)).find((match) => match !== null && match.version.startsWith(`${resolution.wanted}+`));
+      if (block) return c.text(`${block.version} is blocked by the org policy (${block.rule}): ${block.reason}\n`, 403);
       const available = resolution.nearby.length > 0 ? `Available: ${resolution.nearby.join(", ")}.` : "This mirror has no version published for it yet; run a sync first.";
       return c.text(`${resolution.wanted} is not published on this mirror for ${arch}. ${available}\n`, 404);
     }
