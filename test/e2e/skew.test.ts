@@ -7,7 +7,6 @@
  * Nodes reach the mirror through a recording loopback proxy, so the test sees every
  * request a node made.
  */
-import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { readFile, writeFile } from "node:fs/promises";
 import http from "node:http";
@@ -17,36 +16,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startFakeUpstream, type FakeUpstream } from "../support/fake-upstream";
 import { createInstallSandbox, type InstallSandbox } from "../support/install-sandbox";
 import { PROJECT_ROOT, startMirrorProcess, type MirrorProcess } from "../support/mirror-process";
-import type { RunResult } from "../support/run";
+import { run } from "../support/run";
 
 const STAND_IN = readFileSync(path.join(PROJECT_ROOT, "test/support/installer-stand-in.sh"), "utf8");
 const FILE_BYTES = 2048;
 const RELEASES = ["v1.22.4+k3s1", "v1.21.14+k3s1", "v1.21.13+k3s1", "v1.20.15+k3s1", "v1.20.5+k3s1", "v1.20.0+k3s2", "v1.19.16+k3s1", "v1.19.15+k3s1", "v1.18.20+k3s1"];
-
-/**
- * Runs a command with stdin closed and collects its output. The shared `run` helper
- * writes to the child's stdin, which raises EPIPE when a child exits first.
- */
-function run(command: string, args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { env: options.env ?? process.env, cwd: options.cwd, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
-    child.stdout.on("data", (chunk) => (stdout += chunk));
-    child.stderr.on("data", (chunk) => (stderr += chunk));
-    child.on("error", reject);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code: code ?? -1, stdout, stderr });
-    });
-  });
-}
-
-/** Runs `curl -sfL <url> | sh -s - <args>` in the sandbox, as its `pipeInstall` does. */
-function pipeInstall(sandbox: InstallSandbox, url: string, args: string[], extra: Record<string, string>): Promise<RunResult> {
-  return run("sh", ["-c", `curl -sfL "$0" | sh -s - "$@"`, url, ...args], { env: sandbox.env(extra), cwd: sandbox.root });
-}
 
 /** A K3s binary stand-in that prints its version the way `k3s --version` does. */
 const fakeBinary = (version: string) => `#!/bin/sh\necho "k3s version ${version} (0123abcd)"\necho "go version go1.16.0"\n`;
@@ -125,7 +99,7 @@ describe("version-skew checks through the install script", () => {
       await writeFile(path.join(sandbox.binDir, "k3s"), existing, { mode: 0o755 });
       const start = proxy.paths.length;
 
-      const result = await pipeInstall(sandbox, `${proxy.url}/?cluster=f7`, ["server"], { INSTALL_K3S_VERSION: "v1.22.4+k3s1", K3S_NODE_NAME: "server-1" });
+      const result = await sandbox.pipeInstall(`${proxy.url}/?cluster=f7`, ["server"], { INSTALL_K3S_VERSION: "v1.22.4+k3s1", K3S_NODE_NAME: "server-1" });
 
       expect(result.code).toBe(1);
       expect(result.stderr).toContain("skipped_minor");
@@ -141,7 +115,7 @@ describe("version-skew checks through the install script", () => {
   it("lets the same server take the first hop of its ladder", async () => {
     await withSandbox(async (sandbox) => {
       await writeFile(path.join(sandbox.binDir, "k3s"), fakeBinary("v1.18.20+k3s1"), { mode: 0o755 });
-      const result = await pipeInstall(sandbox, `${proxy.url}/?cluster=f7`, ["server"], { INSTALL_K3S_VERSION: "v1.19.16+k3s1", K3S_NODE_NAME: "server-1" });
+      const result = await sandbox.pipeInstall(`${proxy.url}/?cluster=f7`, ["server"], { INSTALL_K3S_VERSION: "v1.19.16+k3s1", K3S_NODE_NAME: "server-1" });
       expect(result.stderr).not.toContain("ERROR");
       expect(result.code).toBe(0);
       const installed = await run("sha256sum", [path.join(sandbox.binDir, "k3s")]);
@@ -151,14 +125,14 @@ describe("version-skew checks through the install script", () => {
 
   it("gives a joining agent its servers' version, not the channel's newer one", async () => {
     await withSandbox(async (server) => {
-      const result = await pipeInstall(server, `${proxy.url}/?cluster=f5`, ["server"], { INSTALL_K3S_VERSION: "v1.20.0+k3s2", K3S_NODE_NAME: "server-1" });
+      const result = await server.pipeInstall(`${proxy.url}/?cluster=f5`, ["server"], { INSTALL_K3S_VERSION: "v1.20.0+k3s2", K3S_NODE_NAME: "server-1" });
       expect(result.code).toBe(0);
     });
     const inventory = await run("curl", ["-sS", "-f", "-H", `Authorization: Bearer ${mirror.adminToken}`, `${mirror.url}/api/v1/clusters/f5`]);
     expect(JSON.parse(inventory.stdout).servers).toEqual([expect.objectContaining({ name: "server-1", version: "v1.20.0+k3s2", stale: false })]);
 
     await withSandbox(async (agent) => {
-      const result = await pipeInstall(agent, `${proxy.url}/?cluster=f5`, [], { K3S_URL: "https://10.0.0.1:6443", K3S_TOKEN: "join-token", K3S_NODE_NAME: "agent-1" });
+      const result = await agent.pipeInstall(`${proxy.url}/?cluster=f5`, [], { K3S_URL: "https://10.0.0.1:6443", K3S_TOKEN: "join-token", K3S_NODE_NAME: "agent-1" });
       expect(result.stderr).not.toContain("ERROR");
       expect(result.code).toBe(0);
       expect(result.stdout).toContain("Using v1.20.0+k3s2 as release");
