@@ -10,6 +10,7 @@ import { HttpError } from "../errors";
 import { adminLogStatement } from "../storage/admin-log";
 import { getChannelConfig, insertChannelConfigStatement } from "../storage/channels";
 import { listReleases, upsertReleaseStatements } from "../storage/releases";
+import { preparePolicyChange, readLivePolicyInput } from "../policy";
 import { GitHubRelease } from "../sync/upstream-schemas";
 
 export const MAX_ADMIN_BODY_BYTES = 1024 * 1024;
@@ -38,13 +39,39 @@ adminRoutes.put("/channel-config", async (c) => {
   const parsed = parseChannelConfig(text);
   if (!parsed.ok) throw new HttpError(400, `channel config rejected, nothing was stored: ${describeProblems(parsed.problems)}`, "InvalidChannelConfig", parsed.problems);
 
+  // The live policy must still fit: it may follow, group or default to config channels.
   const now = new Date().toISOString();
+  const config = loadConfig(c.env);
+  const live = await readLivePolicyInput(c.env.DB, config, Date.parse(now));
+  if (live.revision) {
+    const current = new Map(live.input.baseChannels.map((channel) => [channel.name, channel]));
+    const baseChannels = parsed.config.channels.map((channel) => ({
+      name: channel.name,
+      version: current.get(channel.name)?.version ?? null,
+      wanted: current.get(channel.name)?.wanted ?? null,
+      ...(channel.latestRegexp !== undefined ? { latestRegexp: channel.latestRegexp } : {}),
+      ...(channel.excludeRegexp !== undefined ? { excludeRegexp: channel.excludeRegexp } : {}),
+    }));
+    const check = preparePolicyChange({
+      draft: live.input.policy,
+      live: live.input.policy,
+      facts: { ...live.input, baseChannels },
+      configDefaultChannel: config.defaultChannel,
+      now,
+      allowPending: true,
+    });
+    if (!check.ok) {
+      const problems = check.problems.map((problem) => `policy ${problem.field}: ${problem.message}`).join("; ");
+      throw new HttpError(400, `channel config rejected, nothing was stored: the live org policy (revision ${live.revision.id}) would no longer fit: ${problems}. Change the policy first, then import this config.`, "PolicyConflict", check.problems);
+    }
+  }
+
   const label = c.get("adminLabel");
   await c.env.DB.batch([
     insertChannelConfigStatement(c.env.DB, parsed.config, text, label, now),
     adminLogStatement(c.env.DB, label, "channel-config.import", { channels: parsed.config.channels.length }, now),
   ]);
-  const states = await refreshChannelStates(c.env.DB, loadConfig(c.env), now);
+  const states = await refreshChannelStates(c.env.DB, config, now);
   return c.json({ imported: parsed.config.channels.length, channels: states });
 });
 

@@ -199,6 +199,18 @@ describe("admin API", () => {
     expect(results[0]?.count).toBe(1);
   });
 
+  it("PUT /api/v1/channel-config rejects removing a channel the policy follows", async () => {
+    await importChannelConfig("channels:\n- name: stable\n- name: v1.30\n  latestRegexp: v1\\.30\\.\n");
+    const policy = await adminRequest("/api/v1/policy", { method: "PUT", body: JSON.stringify({ channels: { org: { follow: "v1.30" } } }), headers: { "Content-Type": "application/json" } });
+    expect(policy.status).toBe(200);
+
+    const response = await importChannelConfig("channels:\n- name: stable\n");
+    expect(response.status).toBe(400);
+    expect((await response.json<{ message: string }>()).message).toContain("v1.30");
+    const { results } = await env.DB.prepare("SELECT COUNT(*) AS count FROM channel_configs").all<{ count: number }>();
+    expect(results[0]?.count).toBe(1);
+  });
+
   it("PUT /api/v1/releases rejects a malformed release and stores nothing", async () => {
     const response = await importReleases([githubRelease("v1.30.2+k3s1", "2024-06-01T00:00:00Z"), { tag_name: "v1.30.3+k3s1", prerelease: "no" }]);
     expect(response.status).toBe(400);
