@@ -21,6 +21,9 @@ export async function downloadFile(context: VerifyContext, budget: SubrequestBud
   const digest = item.asset.digest ? item.asset.digest.slice("sha256:".length) : null;
   const expectedHash = isChecksumFile(item.name) ? digest : item.expectedSha256;
   const url = item.asset.browser_download_url;
+  if (!isChecksumFile(item.name) && item.expectedSha256 === null) {
+    return recordRejection(context, file, "not-listed", `${item.name} is not listed in the checksum file of its architecture, so it cannot be verified`, null);
+  }
 
   const idle = new AbortController();
   let idleTimer = setTimeout(() => idle.abort(new Error(`no data for ${DOWNLOAD_IDLE_TIMEOUT_MS} ms`)), DOWNLOAD_IDLE_TIMEOUT_MS);
