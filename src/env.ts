@@ -23,6 +23,7 @@ export type Env = {
   SYNC_MAX_SUBREQUESTS_PER_STEP?: string;
   CHANNEL_GATE?: string;
   NODE_STALE_AFTER_HOURS?: string;
+  SKEW_HOP_DWELL_MINUTES?: string;
 };
 
 /** Values that travel through the Hono context for one request. */
