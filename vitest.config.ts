@@ -11,7 +11,15 @@ export default defineConfig(async () => {
         main: "./src/index.ts",
         wrangler: { configPath: "./wrangler.toml" },
         miniflare: {
-          bindings: { TEST_MIGRATIONS: migrations, ADMIN_TOKEN: "test-admin-token-0123456789" },
+          bindings: {
+            TEST_MIGRATIONS: migrations,
+            ADMIN_TOKEN: "test-admin-token-0123456789",
+            // The defaults in wrangler.toml name internet hosts; tests never reach them.
+            // Port 9 on loopback refuses connections.
+            UPSTREAM_CHANNELS_URL: "http://127.0.0.1:9/v1-release/channels",
+            UPSTREAM_RELEASES_API: "http://127.0.0.1:9/repos/k3s-io/k3s/releases",
+            UPSTREAM_INSTALL_SCRIPT_URL: "http://127.0.0.1:9/install.sh",
+          },
         },
       }),
     ],

@@ -20,6 +20,7 @@ const TABLES = [
   "reports",
   "cluster_offers",
   "admin_log",
+  "checksums",
 ];
 
 /** Empties every table and the R2 bucket, so each test starts from a fresh mirror. */
