@@ -76,7 +76,7 @@ export async function benchFiles(options: FileBenchOptions): Promise<{ downloads
     id: "memory",
     title: "workerd memory while syncing and serving",
     method:
-      `Resident memory of the mirror's workerd process, read from /proc/<pid>/status every 50 ms (peak VmRSS) and as VmHWM after resetting it at the start of each phase, ` +
+      `Resident memory of the mirror's workerd process, read from /proc/<pid>/status every 50 ms (peak VmRSS, and peak RssAnon, the part that is not file pages) and as VmHWM after resetting it at the start of each phase, ` +
       `while the mirror syncs one release file and then serves it with the download workload above, at ${sizes.map(megabytes).join(" and ")}. ` +
       `The workload adds one client limited to ${SLOW_CLIENT_MEGABYTES_PER_SECOND} MB/s (curl --limit-rate), which shows whether the mirror buffers what a slow client has not read yet. ` +
       "Each size runs on a fresh mirror. A ratio near 1 means memory does not grow with the file size. " +
@@ -119,6 +119,7 @@ export async function benchFiles(options: FileBenchOptions): Promise<{ downloads
   const smallest = runs[0]!;
   const mib = (bytes: number | null) => (bytes === null ? null : bytes / 1024 / 1024);
   const peakOf = (run: SizeRun) => Math.max(...run.serving.map((step) => step.mirrorMemory.peakRssBytes));
+  const anonOf = (run: SizeRun) => Math.max(...run.serving.map((step) => step.mirrorMemory.peakAnonBytes));
   const hwmOf = (run: SizeRun) => (run.serving.every((step) => step.mirrorMemory.hwmBytes !== null) ? Math.max(...run.serving.map((step) => step.mirrorMemory.hwmBytes!)) : null);
   memory.figures.push(
     { label: "at rest before the sync: RSS", unit: "MiB", better: "lower", mirror: mib(largest.idle.peakRssBytes), baseline: mib(smallest.idle.peakRssBytes) },
@@ -126,6 +127,7 @@ export async function benchFiles(options: FileBenchOptions): Promise<{ downloads
     { label: "while syncing: VmHWM", unit: "MiB", better: "lower", mirror: mib(largest.syncing.hwmBytes), baseline: mib(smallest.syncing.hwmBytes) },
     { label: "while serving: peak RSS (sampled)", unit: "MiB", better: "lower", mirror: mib(peakOf(largest)), baseline: mib(peakOf(smallest)) },
     { label: "while serving: VmHWM", unit: "MiB", better: "lower", mirror: mib(hwmOf(largest)), baseline: mib(hwmOf(smallest)) },
+    { label: "while serving: peak RssAnon (sampled)", unit: "MiB", better: "lower", mirror: mib(anonOf(largest)), baseline: mib(anonOf(smallest)) },
   );
   for (const [index, step] of largest.serving.entries()) {
     const small = smallest.serving[index]!;

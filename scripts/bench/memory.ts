@@ -32,13 +32,13 @@ export async function findDescendants(rootPid: number, name: string): Promise<nu
   return [...parents.entries()].filter(([pid, info]) => info.command === name && isDescendant(pid)).map(([pid]) => pid);
 }
 
-type StatusMemory = { rssBytes: number; hwmBytes: number };
+type StatusMemory = { rssBytes: number; anonBytes: number; hwmBytes: number };
 
 async function readStatusMemory(pid: number): Promise<StatusMemory | null> {
   try {
     const status = await readFile(`/proc/${pid}/status`, "utf8");
     const field = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? Number.NaN) * KIB_BYTES;
-    return { rssBytes: field("VmRSS"), hwmBytes: field("VmHWM") };
+    return { rssBytes: field("VmRSS"), anonBytes: field("RssAnon"), hwmBytes: field("VmHWM") };
   } catch {
     return null;
   }
@@ -48,6 +48,11 @@ async function readStatusMemory(pid: number): Promise<StatusMemory | null> {
 export type MemoryPeak = {
   /** Highest sum of VmRSS seen by sampling every 50 ms. */
   peakRssBytes: number;
+  /**
+   * Highest sum of RssAnon (heap and other private memory) seen by sampling. VmRSS also
+   * counts file pages mapped by the process, which the kernel can reclaim.
+   */
+  peakAnonBytes: number;
   /** Sum of VmHWM at the end, when the kernel accepted the reset at the start of the phase. */
   hwmBytes: number | null;
   /** VmRSS sum before the phase started. */
@@ -72,20 +77,31 @@ export async function startMemorySampler(pids: readonly number[]): Promise<{ sto
     }
   }
 
-  const sumRss = async () => {
-    let total = 0;
-    for (const pid of pids) total += (await readStatusMemory(pid))?.rssBytes ?? 0;
+  const sum = async () => {
+    const total = { rssBytes: 0, anonBytes: 0 };
+    for (const pid of pids) {
+      const memory = await readStatusMemory(pid);
+      total.rssBytes += memory?.rssBytes ?? 0;
+      total.anonBytes += memory?.anonBytes ?? 0;
+    }
     return total;
   };
-  const startRssBytes = await sumRss();
-  let peakRssBytes = startRssBytes;
+  const start = await sum();
+  const startRssBytes = start.rssBytes;
+  let peakRssBytes = start.rssBytes;
+  let peakAnonBytes = start.anonBytes;
   let samples = 1;
   let running = true;
+  const sample = async () => {
+    const current = await sum();
+    peakRssBytes = Math.max(peakRssBytes, current.rssBytes);
+    peakAnonBytes = Math.max(peakAnonBytes, current.anonBytes);
+    samples += 1;
+  };
   const loop = (async () => {
     while (running) {
       await new Promise((resolve) => setTimeout(resolve, SAMPLE_INTERVAL_MS));
-      peakRssBytes = Math.max(peakRssBytes, await sumRss());
-      samples += 1;
+      await sample();
     }
   })();
 
@@ -95,8 +111,8 @@ export async function startMemorySampler(pids: readonly number[]): Promise<{ sto
       await loop;
       let hwmBytes = 0;
       for (const pid of pids) hwmBytes += (await readStatusMemory(pid))?.hwmBytes ?? 0;
-      peakRssBytes = Math.max(peakRssBytes, await sumRss());
-      return { peakRssBytes, hwmBytes: hwmReset ? hwmBytes : null, startRssBytes, samples };
+      await sample();
+      return { peakRssBytes, peakAnonBytes, hwmBytes: hwmReset ? hwmBytes : null, startRssBytes, samples };
     },
   };
 }

@@ -29,9 +29,9 @@ export type NginxSite = {
 
 export type NginxServer = { url: string; version: string; pid: number; stop: () => Promise<void> };
 
-/** Returns the version nginx prints, for example `nginx/1.22.1`. */
+/** Returns the version nginx prints, for example `1.22.1`. */
 export function nginxVersion(binary: string): string {
-  return spawnSync(binary, ["-v"], { encoding: "utf8" }).stderr.trim().replace(/^nginx version: /, "");
+  return spawnSync(binary, ["-v"], { encoding: "utf8" }).stderr.trim().replace(/^nginx version: nginx\//, "");
 }
 
 /** Writes the site's files and config under `workDir` and runs nginx on a free loopback port. */
