@@ -32,11 +32,11 @@ const { values } = parseArgs({
 if (values.help) {
   console.log(`Usage: npm run bench -- [--quick] [--results-dir DIR]
 
-  --quick         small files (10 MB), 2 s runs at 1 and 16 connections; finishes in about
-                  a minute and writes only the JSON record, not BENCHMARKS.md
+  --quick         small files (5 and 10 MB), 2 s runs at 1 and 16 connections; finishes
+                  in about a minute and writes only the JSON record, not BENCHMARKS.md
   --results-dir   where the JSON records go (default bench-results/)
 
-The full run takes about 10 minutes and rewrites BENCHMARKS.md. nginx and wrk are installed
+The full run takes about 4 minutes on 2 cores and rewrites BENCHMARKS.md. nginx and wrk are installed
 with apt-get (packages nginx-light and wrk) when missing and this user is root; without
 them their parts are skipped with a message.`);
   process.exit(0);
