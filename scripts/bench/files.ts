@@ -7,6 +7,7 @@ import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
+import { MULTIPART_THRESHOLD_BYTES } from "../../src/sync/transfer";
 import { startFakeUpstream } from "../../test/support/fake-upstream";
 import { downloadInParallel, downloadInRanges, type DownloadResult } from "./download";
 import { loadFigures, type LoadResult } from "./load";
@@ -141,6 +142,11 @@ export async function benchFiles(options: FileBenchOptions): Promise<{ downloads
         "The per-step rows show which downloads raised it.",
     );
   }
+  const storage = (bytes: number) => (bytes > MULTIPART_THRESHOLD_BYTES ? "a multipart upload" : "a single put");
+  memory.notes.push(
+    `The sync stores files above ${MULTIPART_THRESHOLD_BYTES / 1024 / 1024} MiB in R2 as multipart uploads: the ${megabytes(largest.fileBytes)} file as ${storage(largest.fileBytes)}, ` +
+      `the ${megabytes(smallest.fileBytes)} file as ${storage(smallest.fileBytes)}. Locally, R2 is Miniflare's simulator on disk, not Cloudflare's R2.`,
+  );
   if (largest.syncing.hwmBytes === null) memory.notes.push("VmHWM could not be reset (writing /proc/<pid>/clear_refs was denied), so only sampled peaks are shown.");
   memory.raw = runs.map(({ fileBytes, syncSteps, syncSeconds, idle, syncing, serving }) => ({
     fileBytes,
