@@ -131,8 +131,8 @@ export function renderMarkdown(report: BenchReport): string {
     `- One-minute load average: ${machine.loadAverage.start.toFixed(1)} at the start, ${machine.loadAverage.end.toFixed(1)} at the end (other work on the machine skews the figures)`,
     "",
     "Everything runs on 127.0.0.1: the mirror, a fake upstream generating deterministic",
-    "release files, nginx, and the clients (autocannon, curl). The load generator shares the",
-    "machine's cores with the servers, so the fastest figures are bounded by the client too.",
+    "release files, nginx, and the clients (autocannon, wrk, curl). The load generators share the",
+    "machine's cores with the servers, so the fastest figures are bounded by the clients too.",
     "",
   ];
 
