@@ -7,6 +7,8 @@ import { GitHubReleaseList, UpstreamChannelCollection, type GitHubRelease } from
 export const UPSTREAM_HEADERS_TIMEOUT_MS = 30_000;
 /** Largest JSON page or installer script read from upstream. */
 export const MAX_UPSTREAM_TEXT_BYTES = 8 * 1024 * 1024;
+/** Idle time after which a reply body is abandoned, so that a stalled upstream cannot hold the sync lease. */
+export const UPSTREAM_BODY_IDLE_TIMEOUT_MS = 30_000;
 /** Guard against a Link header loop. */
 const MAX_RELEASE_PAGES = 100;
 const RELEASES_PER_PAGE = 100;
@@ -73,12 +75,15 @@ export function checkStatus(response: Response, url: string, accepted: readonly 
 }
 
 /** Reads a reply's text up to `maxBytes`, rejecting larger ones without buffering them. */
-export async function readBoundedText(response: Response, url: string, maxBytes: number = MAX_UPSTREAM_TEXT_BYTES): Promise<string> {
-  return new TextDecoder().decode(await readBoundedBytes(response, url, maxBytes));
+export async function readBoundedText(response: Response, url: string, maxBytes: number = MAX_UPSTREAM_TEXT_BYTES, idleTimeoutMs: number = UPSTREAM_BODY_IDLE_TIMEOUT_MS): Promise<string> {
+  return new TextDecoder().decode(await readBoundedBytes(response, url, maxBytes, idleTimeoutMs));
 }
 
-/** Reads a reply's bytes up to `maxBytes`, rejecting larger ones without buffering them. */
-export async function readBoundedBytes(response: Response, url: string, maxBytes: number): Promise<Uint8Array> {
+/**
+ * Reads a reply's bytes up to `maxBytes`, rejecting larger ones without buffering them.
+ * A body that sends nothing for `idleTimeoutMs` is a transient UpstreamError.
+ */
+export async function readBoundedBytes(response: Response, url: string, maxBytes: number, idleTimeoutMs: number = UPSTREAM_BODY_IDLE_TIMEOUT_MS): Promise<Uint8Array> {
   const declared = Number(response.headers.get("content-length"));
   if (Number.isFinite(declared) && declared > maxBytes) {
     void response.body?.cancel();
@@ -90,7 +95,7 @@ export async function readBoundedBytes(response: Response, url: string, maxBytes
   let total = 0;
   try {
     for (;;) {
-      const { done, value } = await reader.read();
+      const { done, value } = await readWithin(reader, idleTimeoutMs, url);
       if (done) break;
       total += value.byteLength;
       if (total > maxBytes) {
@@ -100,6 +105,7 @@ export async function readBoundedBytes(response: Response, url: string, maxBytes
       chunks.push(value);
     }
   } catch (error) {
+    void reader.cancel().catch(() => undefined);
     if (error instanceof UpstreamError) throw error;
     throw new UpstreamError(url, `reading the reply failed: ${describeError(error)}`, true);
   }
@@ -110,6 +116,22 @@ export async function readBoundedBytes(response: Response, url: string, maxBytes
     offset += chunk.byteLength;
   }
   return joined;
+}
+
+function readWithin(reader: ReadableStreamDefaultReader<Uint8Array>, timeoutMs: number, url: string): Promise<ReadableStreamReadResult<Uint8Array>> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new UpstreamError(url, `reading the reply timed out: no data for ${timeoutMs} ms`, true)), timeoutMs);
+    reader.read().then(
+      (result) => {
+        clearTimeout(timer);
+        resolve(result);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
+  });
 }
 
 /** Parses a JSON reply with a zod schema; anything else is an UpstreamError naming the first problem. */
@@ -154,10 +176,13 @@ export async function fetchReleasePages(config: Config, previousEtag: string | n
   let etag: string | null = null;
   let next: string | null = first.toString();
   let pages = 0;
+  const read = new Set<string>();
 
   while (next) {
     if (pages >= MAX_RELEASE_PAGES) throw new UpstreamError(next, `more than ${MAX_RELEASE_PAGES} pages of releases; the Link header may loop`, false);
+    if (read.has(next)) throw new UpstreamError(next, `the Link header of page ${pages} points to a page already read, so the pagination loops`, false);
     const url: string = next;
+    read.add(url);
     const conditional = pages === 0 && previousEtag ? { ...headers, "If-None-Match": previousEtag } : headers;
     const response = await fetchUpstream(url, { headers: conditional }, budget);
     if (pages === 0 && response.status === 304) return { status: "unchanged" };
