@@ -38,6 +38,16 @@ export function canonicalVersion(input: string): string | null {
   return K3S_VERSION_PATTERN.test(value) ? value : null;
 }
 
+/**
+ * Reads a version typed into a query string. A query string encodes a space as `+`, so
+ * `?current=v1.33.6+k3s1` arrives as `v1.33.6 k3s1`; this puts the `+` back.
+ *
+ * @example versionFromQuery("v1.33.6 k3s1") // "v1.33.6+k3s1"
+ */
+export function versionFromQuery(value: string): string {
+  return value.trim().replace(/ (k3s[1-9]\d*)$/, "+$1");
+}
+
 /** Parses a canonical K3s version; returns null for anything else. */
 export function parseVersion(version: string): ParsedVersion | null {
   const match = K3S_VERSION_PATTERN.exec(version);

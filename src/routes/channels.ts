@@ -5,7 +5,7 @@ import { CHANNEL_NOT_FOUND_BODY, renderChannelCollection, renderEmptyCollection,
 import type { AppEnv } from "../env";
 import { describeHold } from "../skew/offer";
 import { decideChannelLookup } from "../skew/service";
-import { canonicalVersion } from "../versions";
+import { canonicalVersion, versionFromQuery } from "../versions";
 import { readSkewCaller } from "./fleet";
 import { requestOrigin } from "./origin";
 
@@ -52,7 +52,8 @@ function nodeBase(c: Context<AppEnv>): string {
 /** Reads who is asking: system-upgrade-controller's headers, or the `current` parameter. */
 function callerOf(c: Context<AppEnv>): Caller {
   const clusterId = c.req.header("x-suc-cluster-id") ?? c.req.query("cluster") ?? null;
-  const reported = c.req.header("x-suc-latest-version") ?? c.req.query("current") ?? null;
+  const query = c.req.query("current");
+  const reported = c.req.header("x-suc-latest-version") ?? (query === undefined ? null : versionFromQuery(query));
   return {
     clusterId: clusterId && /^[A-Za-z0-9._-]{1,128}$/.test(clusterId) ? clusterId : null,
     currentVersion: reported ? canonicalVersion(reported) : null,

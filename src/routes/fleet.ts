@@ -12,7 +12,8 @@ import { readVersion } from "../skew/facts";
 import { classifyNodes, findViolations, nextSafeHop, serverMinorLimit, type NodeStatus } from "../skew/fleet";
 import { describeReason } from "../skew/reasons";
 import { readSkewInputs, runPreflight, type SkewInputs } from "../skew/service";
-import { partialVersion } from "../versions";
+import { printable, singleValuedQuery } from "../install/query";
+import { partialVersion, versionFromQuery } from "../versions";
 
 export const MAX_REPORT_BODY_BYTES = 16 * 1024;
 const REPORTS_PER_CLUSTER = 50;
@@ -31,24 +32,37 @@ const OUTCOME_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
  */
 export const fleetRoutes = new Hono<AppEnv>();
 
-/** An empty query value counts as absent, because the install script sends `current=` on a fresh node. */
-const optionalText = z
-  .string()
-  .optional()
-  .transform((value) => (value === undefined || value.trim() === "" ? null : value.trim()));
+/**
+ * Builds the schema of an optional query value. An empty value counts as absent, because
+ * the install script sends `current=` on a fresh node. A rejected value is named in the message.
+ */
+function optionalQueryValue(isValid: (value: string) => boolean, expected: string, read: (value: string) => string = (value) => value.trim()) {
+  return z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      if (raw === undefined || raw.trim() === "") return null;
+      const value = read(raw);
+      if (isValid(value)) return value;
+      ctx.addIssue({ code: "custom", message: `"${printable(raw)}" is invalid: ${expected}` });
+      return z.NEVER;
+    });
+}
+
+const VERSION_FORMS = "v1.33.6+k3s1, v1.33.6%2Bk3s1 or v1.33.6-k3s1";
 
 const PreflightQuery = z.object({
-  cluster: optionalText.refine((value) => value === null || CLUSTER_ID_PATTERN.test(value), { message: "cluster must be 1 to 128 characters of [A-Za-z0-9._-]" }),
-  node: optionalText.refine((value) => value === null || NODE_NAME_PATTERN.test(value), { message: "node must be a node name of [A-Za-z0-9._-]" }),
-  role: optionalText.refine((value) => value === null || value === "server" || value === "agent", { message: 'role must be "server" or "agent"' }),
-  current: optionalText.refine((value) => value === null || readVersion(value) !== null, { message: "current must be the installed K3s version, like v1.33.6+k3s1" }),
-  target: optionalText.refine((value) => value === null || readVersion(value) !== null || partialVersion(value) !== null, {
-    message: "target must be a K3s version, like v1.33.6+k3s1 (or v1.33.6 for its newest published build)",
-  }),
+  cluster: optionalQueryValue((value) => CLUSTER_ID_PATTERN.test(value), "a cluster id is 1 to 128 characters of [A-Za-z0-9._-]"),
+  node: optionalQueryValue((value) => NODE_NAME_PATTERN.test(value), "a node name is [A-Za-z0-9._-], starting with a letter or digit"),
+  role: optionalQueryValue((value) => value === "server" || value === "agent", 'use role=server or role=agent'),
+  current: optionalQueryValue((value) => readVersion(value) !== null, `send the installed K3s version, like ${VERSION_FORMS}`, versionFromQuery),
+  target: optionalQueryValue((value) => readVersion(value) !== null || partialVersion(value) !== null, `send a K3s version, like ${VERSION_FORMS} (or v1.33.6 for its newest published build)`, versionFromQuery),
 });
 
 fleetRoutes.get("/preflight", async (c) => {
-  const query = parseOrReject(PreflightQuery, c.req.query(), "preflight request");
+  const single = singleValuedQuery(c.req.queries());
+  if (!single.ok) throw new HttpError(400, single.message);
+  const query = parseOrReject(PreflightQuery, single.values, "preflight request");
 
   const result = await runPreflight(
     c.env.DB,
@@ -205,9 +219,13 @@ function parseOrReject<T extends z.ZodType>(schema: T, value: unknown, subject: 
  * because answering as if it were absent could skip a minor.
  */
 export function readSkewCaller(c: Context<AppEnv>): { clusterId: string | null; role: "server" | "agent" | null; current: string | null; fromUpgradeController: boolean } {
+  for (const name of ["cluster", "role", "current"]) {
+    const count = c.req.queries(name)?.length ?? 0;
+    if (count > 1) throw new HttpError(400, `query parameter "${name}" is given ${count} times; give it once`);
+  }
   const clusterId = c.req.header("x-suc-cluster-id") ?? c.req.query("cluster") ?? null;
   const header = c.req.header("x-suc-latest-version")?.trim() || null;
-  const reported = header ?? (c.req.query("current")?.trim() || null);
+  const reported = header ?? (versionFromQuery(c.req.query("current") ?? "") || null);
   const role = c.req.query("role")?.trim() || null;
 
   if (role !== null && role !== "server" && role !== "agent") throw new HttpError(400, `role "${role.slice(0, 40)}" is invalid; use role=server or role=agent`);
