@@ -14,14 +14,14 @@ import os from "node:os";
 import path from "node:path";
 import { Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { parseArgs } from "node:util";
 import { create } from "tar";
 import { adminClientFromEnv, expectOk } from "./lib/admin-client";
+import { parseArgsOrExit } from "./lib/cli-args";
 
-const { values, positionals } = parseArgs({
-  allowPositionals: true,
-  options: { version: { type: "string", multiple: true }, help: { type: "boolean", default: false } },
-});
+const { values, positionals } = parseArgsOrExit(
+  { allowPositionals: true, options: { version: { type: "string", multiple: true }, help: { type: "boolean", default: false } } },
+  "npm run export-releases",
+);
 
 if (values.help || positionals.length !== 1) {
   console.log(`Usage: npm run export-releases -- <directory | file.tar | file.tar.gz> [--version V ...]

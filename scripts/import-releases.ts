@@ -14,11 +14,14 @@
 import { mkdtemp, readdir, rm, stat } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { parseArgs } from "node:util";
 import { extract } from "tar";
+import { parseArgsOrExit } from "./lib/cli-args";
 import { checksumFilesFirst, uploadFile } from "./lib/release-files";
 
-const { values, positionals } = parseArgs({ allowPositionals: true, options: { help: { type: "boolean", default: false } } });
+/** A mistake in the arguments or the source tree; reported as one line, with exit status 2. */
+class UsageError extends Error {}
+
+const { values, positionals } = parseArgsOrExit({ allowPositionals: true, options: { help: { type: "boolean", default: false } } }, "npm run import-releases");
 
 if (values.help || positionals.length !== 1) {
   console.log(`Usage: npm run import-releases -- <directory | tarball>
@@ -90,5 +93,3 @@ async function singleTopDirectory(directory: string): Promise<string> {
   if (only && !/^v?\d/.test(only)) return path.join(directory, only);
   return directory;
 }
-
-class UsageError extends Error {}

@@ -6,18 +6,21 @@
  * Exit status: 0 when done without failures, 1 when files or upstream calls failed,
  * 2 when the mirror cannot be reached or rejects the request.
  */
-import { parseArgs } from "node:util";
 import { adminClientFromEnv, expectOk } from "./lib/admin-client";
+import { parseArgsOrExit } from "./lib/cli-args";
 
 const LOCKED_RETRY_DELAY_MS = 5_000;
 
-const { values } = parseArgs({
-  options: {
-    "retry-now": { type: "boolean", default: false },
-    "max-steps": { type: "string", default: "1000" },
-    help: { type: "boolean", default: false },
+const { values } = parseArgsOrExit(
+  {
+    options: {
+      "retry-now": { type: "boolean", default: false },
+      "max-steps": { type: "string", default: "1000" },
+      help: { type: "boolean", default: false },
+    },
   },
-});
+  "npm run sync",
+);
 
 if (values.help) {
   console.log(`Usage: npm run sync -- [--retry-now] [--max-steps N]
