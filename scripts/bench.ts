@@ -12,7 +12,7 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { PROJECT_ROOT } from "./lib/local-mirror";
 import { benchChannels } from "./bench/channels";
-import { runCleanups } from "./bench/cleanup";
+import { acquireRunLock, runCleanups } from "./bench/cleanup";
 import { benchFiles } from "./bench/files";
 import { benchInstall } from "./bench/install";
 import { benchSync } from "./bench/sync";
@@ -46,6 +46,13 @@ const log = (line: string) => console.log(`[bench ${new Date().toISOString().sli
 const plan: BenchPlan = benchPlan(values.quick!);
 const startedAt = new Date().toISOString();
 const loadAverageAtStart = os.loadavg()[0]!;
+let releaseLock: () => Promise<void>;
+try {
+  releaseLock = await acquireRunLock(values["results-dir"]!);
+} catch (error) {
+  console.error(`benchmark not started: ${(error as Error).message}`);
+  process.exit(1);
+}
 const workDir = await mkdtemp(path.join(os.tmpdir(), "k3s-mirror-bench-"));
 // nginx worker processes run as the user nobody and read files under this directory.
 await chmod(workDir, 0o755);
@@ -55,6 +62,7 @@ const abort = async (reason: string) => {
   console.error(`benchmark stopped: ${reason}`);
   await runCleanups();
   await rm(workDir, { recursive: true, force: true });
+  await releaseLock();
   process.exit(1);
 };
 setTimeout(() => void abort(`not finished within ${plan.deadlineMinutes} minutes`), plan.deadlineMinutes * 60_000).unref();
@@ -97,5 +105,6 @@ try {
 } finally {
   await runCleanups();
   await rm(workDir, { recursive: true, force: true });
+  await releaseLock();
 }
 process.exit(exitCode);
