@@ -6,6 +6,7 @@ import { requireAdmin } from "../auth";
 import { refreshChannelStates } from "../channels/service";
 import type { AppEnv } from "../env";
 import { HttpError } from "../errors";
+import { printable, singleValuedQuery } from "../install/query";
 import { preparePolicyChange, type PreparedChange } from "../policy/change";
 import { diffPolicies } from "../policy/diff";
 import { evaluatePolicy } from "../policy/evaluate";
@@ -28,6 +29,12 @@ export const policyRoutes = new Hono<AppEnv>();
 policyRoutes.get("/schema", (c) => c.json(policyJsonSchema()));
 
 policyRoutes.use("*", requireAdmin);
+// A parameter given twice (two baseRevision values, say) is rejected rather than read as either one.
+policyRoutes.use("*", async (c, next) => {
+  const single = singleValuedQuery(c.req.queries());
+  if (!single.ok) throw new HttpError(400, single.message);
+  await next();
+});
 policyRoutes.use(
   "*",
   bodyLimit({
@@ -38,7 +45,9 @@ policyRoutes.use(
   }),
 );
 
-const RevisionId = z.coerce.number().int().positive();
+/** A whole number, as a JSON number or as decimal digits in a query or path; `0x10` and `1e3` are rejected. */
+const WholeNumber = z.union([z.number(), z.string().regex(/^\d{1,15}$/, "must be a whole number in decimal digits").transform(Number)]).pipe(z.number().int());
+const RevisionId = WholeNumber.pipe(z.number().positive());
 const Flag = z.enum(["true", "false", "1", "0"]).transform((value) => value === "true" || value === "1");
 
 const ChangeQuery = z.object({
@@ -86,7 +95,7 @@ policyRoutes.get("/effective", async (c) => {
 });
 
 policyRoutes.get("/history", async (c) => {
-  const query = parseQuery(z.object({ limit: z.coerce.number().int().min(1).max(HISTORY_PAGE_MAX).default(HISTORY_PAGE_DEFAULT), before: RevisionId.optional() }), c);
+  const query = parseQuery(z.object({ limit: WholeNumber.pipe(z.number().min(1).max(HISTORY_PAGE_MAX)).default(HISTORY_PAGE_DEFAULT), before: RevisionId.optional() }), c);
   const revisions = await listPolicyRevisions(c.env.DB, query.limit, query.before ?? null);
   return c.json({ revisions });
 });
@@ -196,8 +205,15 @@ function rejection(problems: PolicyProblem[], warnings: PolicyProblem[], lead = 
 }
 
 function parseQuery<T extends z.ZodType>(schema: T, c: Context<AppEnv>): z.infer<T> {
-  const parsed = schema.safeParse(c.req.query());
-  if (!parsed.success) throw new HttpError(400, `invalid query parameter: ${describeIssues(parsed.error.issues)}`);
+  const values = c.req.query();
+  const parsed = schema.safeParse(values);
+  if (!parsed.success) {
+    const described = parsed.error.issues.map((issue) => {
+      const name = String(issue.path[0] ?? "");
+      return `${name}="${printable(values[name] ?? "")}" ${issue.message}`;
+    });
+    throw new HttpError(400, `invalid query parameter ${described.join("; ")}`);
+  }
   return parsed.data;
 }
 
