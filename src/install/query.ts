@@ -33,8 +33,8 @@ export type InstallQuery = z.infer<typeof InstallQuery>;
 export const ResolveQuery = z
   .object({
     version: z.string().max(200),
-    arch: z.enum(ARCHES as [Arch, ...Arch[]]).optional(),
-    cluster: z.string().regex(CLUSTER_ID_PATTERN).optional(),
+    arch: z.enum(ARCHES as [Arch, ...Arch[]], { message: `must be one of ${ARCHES.join(", ")}` }).optional(),
+    cluster: z.string().regex(CLUSTER_ID_PATTERN, "must be a cluster id of 1 to 128 characters [A-Za-z0-9._-]").optional(),
   })
   .strict();
 export type ResolveQuery = z.infer<typeof ResolveQuery>;
@@ -53,11 +53,14 @@ export function singleValuedQuery(queries: Record<string, string[]>): { ok: true
   return { ok: true, values };
 }
 
-/** Describes the first problem of a failed parse, naming the parameter and its value. */
-export function describeQueryProblem(error: z.ZodError, values: Record<string, string>): string {
+/**
+ * Describes the first problem of a failed parse, naming the parameter and its value.
+ * `accepted` completes the message for an unknown parameter.
+ */
+export function describeQueryProblem(error: z.ZodError, values: Record<string, string>, accepted = "the install script takes channel, version and cluster"): string {
   const issue = error.issues[0]!;
   if (issue.code === "unrecognized_keys") {
-    return `unknown query parameter ${issue.keys.map((key) => `"${printable(key)}"`).join(", ")}; the install script takes channel, version and cluster`;
+    return `unknown query parameter ${issue.keys.map((key) => `"${printable(key)}"`).join(", ")}; ${accepted}`;
   }
   const name = String(issue.path[0] ?? "");
   if (name === "") return issue.message;

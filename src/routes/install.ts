@@ -75,7 +75,7 @@ versionRoutes.get("/resolve", async (c) => {
   const query = ResolveQuery.safeParse(single.values);
   if (!query.success) {
     if (single.values.version === undefined) return c.text("missing query parameter version; send ?version=v1.33.6+k3s1\n", 400);
-    return c.text(`${describeQueryProblem(query.error, single.values)}\n`, 400);
+    return c.text(`${describeQueryProblem(query.error, single.values, "this endpoint takes version, arch and cluster")}\n`, 400);
   }
 
   const arch = query.data.arch ?? DEFAULT_ARCH;

@@ -59,3 +59,15 @@ describe("GET /v1-release/channels/:name with a version in the query", () => {
     expect((await response.json<ErrorBody>()).message).toContain('"current" is given 2 times');
   });
 });
+
+describe("GET /api/v1/versions/resolve query problems", () => {
+  it.each([
+    ["?version=1.22.4&arch=x86", 'arch="x86" is invalid: it must be one of amd64, arm64, arm, s390x'],
+    ["?version=1.22.4&cluster=%24x", 'cluster="$x" is invalid: it must be a cluster id of 1 to 128 characters [A-Za-z0-9._-]'],
+    ["?version=1.22.4&channel=stable", 'unknown query parameter "channel"; this endpoint takes version, arch and cluster'],
+  ])("explains %s", async (query, message) => {
+    const response = await request(`/api/v1/versions/resolve${query}`);
+    expect(response.status).toBe(400);
+    expect(await response.text()).toContain(message);
+  });
+});
