@@ -1,4 +1,5 @@
 import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
 import { z } from "zod";
 import { requireAdmin } from "../auth";
 import type { AppEnv } from "../env";
@@ -10,6 +11,8 @@ import { buildStatus } from "../sync/status";
 import { runSyncStep } from "../sync/step";
 import { canonicalVersion } from "../versions";
 
+/** Largest body of POST /api/v1/sync, whose only option is `{"retryNow": true}`. */
+const MAX_SYNC_REQUEST_BYTES = 1024;
 /** Largest file the import endpoint accepts; R2 takes up to 5 GiB in one object. */
 export const MAX_IMPORT_FILE_BYTES = 5 * 1024 * 1024 * 1024;
 
@@ -24,7 +27,14 @@ export const syncApiRoutes = new Hono<AppEnv>();
 
 const SyncRequest = z.object({ retryNow: z.boolean().default(false) }).strict();
 
-syncApiRoutes.post("/sync", requireAdmin, async (c) => {
+const syncRequestLimit = bodyLimit({
+  maxSize: MAX_SYNC_REQUEST_BYTES,
+  onError: () => {
+    throw new HttpError(413, `sync request body is larger than ${MAX_SYNC_REQUEST_BYTES} bytes; send nothing, or {"retryNow": true}`);
+  },
+});
+
+syncApiRoutes.post("/sync", requireAdmin, syncRequestLimit, async (c) => {
   const text = await c.req.text();
   let options: z.infer<typeof SyncRequest> = { retryNow: false };
   if (text.trim() !== "") {
