@@ -1,7 +1,7 @@
 /**
  * Stop functions of the servers the benchmark started, so that a run cut short by its
- * deadline or by a signal leaves no mirror, workerd or nginx process behind; and a lock
- * that keeps two runs from sharing the machine's cores and skewing each other's figures.
+ * deadline or by a signal leaves no mirror, workerd or nginx process behind. Also the run
+ * lock, which keeps two runs from sharing the machine's cores and skewing each other.
  */
 import { mkdir, open, readFile, rm } from "node:fs/promises";
 import path from "node:path";
