@@ -3,9 +3,9 @@ import { looksLikeHtml } from "./checksums";
 /**
  * Files larger than this go to R2 as a multipart upload; smaller ones as one put, whose
  * maximum is 5 GiB. Every K3s release file (airgap tarballs included) stays below it.
- * NOTE: under Miniflare, serving a 300 MB multipart object grew workerd's memory to about
- * 2 GiB with 8 clients, and a single-put object did not; the cause inside Miniflare's R2
- * simulator is not pinned down.
+ * NOTE: Miniflare's local R2 buffers multipart objects while serving them: a 300 MB one
+ * grew workerd's memory to about 2 GiB with 8 clients, where a single-put object stayed
+ * flat. How Cloudflare's R2 behaves was not measured.
  */
 export const MULTIPART_THRESHOLD_BYTES = 4 * 1024 * 1024 * 1024;
 /** Size of every multipart part but the last; R2 needs at least 5 MiB and equal parts. */

@@ -96,7 +96,7 @@ describe("air-gapped seeding", () => {
   it("PUT /api/v1/files needs the checksum file first", async () => {
     const response = await fetch(`${mirror.url}/api/v1/files/v1.31.1+k3s1/k3s`, { method: "PUT", headers: { Authorization: `Bearer ${mirror.adminToken}` }, body: "binary" });
     expect(response.status).toBe(409);
-    expect((await response.json()).message).toContain("import sha256sum-amd64.txt for v1.31.1+k3s1 first");
+    expect(((await response.json()) as { message: string }).message).toContain("import sha256sum-amd64.txt for v1.31.1+k3s1 first");
   });
 
   it("PUT /api/v1/files rejects a request without the admin token", async () => {

@@ -160,13 +160,13 @@ describe("sync from a fake upstream", () => {
   it("GET download answers 404 naming what is missing and available", async () => {
     const response = await fetch(`${mirror.url}/k3s-io/k3s/releases/download/${PREVIOUS_MINOR}/k3s-arm64`);
     expect(response.status).toBe(404);
-    const body = await response.json();
+    const body = (await response.json()) as { message: string; details: { available: string[] } };
     expect(body.message).toContain(`${PREVIOUS_MINOR}/k3s-arm64`);
     expect(body.details.available).toEqual(["k3s", "sha256sum-amd64.txt"]);
 
     const unknown = await fetch(`${mirror.url}/k3s/v1.20.0+k3s1/k3s`);
     expect(unknown.status).toBe(404);
-    expect((await unknown.json()).message).toContain("v1.20.0+k3s1 is not mirrored");
+    expect(((await unknown.json()) as { message: string }).message).toContain("v1.20.0+k3s1 is not mirrored");
   });
 
   it("GET /v1-release/channels/stable redirects to the mirrored version", async () => {
