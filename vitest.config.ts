@@ -14,6 +14,8 @@ export default defineConfig(async () => {
           bindings: {
             TEST_MIGRATIONS: migrations,
             ADMIN_TOKEN: "test-admin-token-0123456789",
+            // Route tests seed D1 directly, behind the cache's back; one test turns it on.
+            CHANNEL_CACHE_TTL_MS: "0",
             // The defaults in wrangler.toml name internet hosts; tests never reach them.
             // Port 9 on loopback refuses connections.
             UPSTREAM_CHANNELS_URL: "http://127.0.0.1:9/v1-release/channels",

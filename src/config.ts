@@ -136,6 +136,7 @@ const ConfigSchema = z.object({
   CHANNEL_GATE: z.enum(["published", "known"], { message: 'CHANNEL_GATE must be "published" or "known"' }).default("published"),
   NODE_STALE_AFTER_HOURS: intVar("NODE_STALE_AFTER_HOURS", 168, 1, 8760),
   SKEW_HOP_DWELL_MINUTES: intVar("SKEW_HOP_DWELL_MINUTES", 1440, 0, 43200),
+  CHANNEL_CACHE_TTL_MS: intVar("CHANNEL_CACHE_TTL_MS", 5000, 0, 60_000),
 });
 
 /** Names of the Worker vars and secrets the mirror reads. */
@@ -154,6 +155,8 @@ export type Config = {
   nodeStaleAfterMs: number;
   /** How long a cluster's channel offer stands before its next hop when no fresh server inventory shows the rollout done. */
   skewHopDwellMs: number;
+  /** How long an isolate reuses the stored inputs of channel answers; 0 reads D1 every time. */
+  channelCacheTtlMs: number;
 };
 
 export class ConfigError extends Error {
@@ -204,6 +207,7 @@ export function loadConfig(env: Env): Config {
     channelGate: vars.CHANNEL_GATE,
     nodeStaleAfterMs: vars.NODE_STALE_AFTER_HOURS * 3_600_000,
     skewHopDwellMs: vars.SKEW_HOP_DWELL_MINUTES * 60_000,
+    channelCacheTtlMs: vars.CHANNEL_CACHE_TTL_MS,
   };
   cache.set(env, config);
   return config;

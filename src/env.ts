@@ -24,6 +24,7 @@ export type Env = {
   CHANNEL_GATE?: string;
   NODE_STALE_AFTER_HOURS?: string;
   SKEW_HOP_DWELL_MINUTES?: string;
+  CHANNEL_CACHE_TTL_MS?: string;
 };
 
 /** Values that travel through the Hono context for one request. */

@@ -1,6 +1,6 @@
 import type { Config } from "../config";
 import { evaluatePolicy, type Reason } from "../policy/evaluate";
-import { readLivePolicyInput } from "../policy/service";
+import { readCachedPolicyInput } from "../policy/service";
 import type { ChannelView } from "./render";
 
 /** Where a caller stands, as far as the request says. */
@@ -32,10 +32,10 @@ export type ChannelAnswers = {
 export async function readChannelAnswers(
   db: D1Database,
   caller: Caller,
-  config: Pick<Config, "channelGate" | "defaultChannel">,
+  config: Pick<Config, "channelGate" | "defaultChannel" | "channelCacheTtlMs">,
   nowMs: number = Date.now(),
 ): Promise<ChannelAnswers> {
-  const live = await readLivePolicyInput(db, config, nowMs);
+  const live = await readCachedPolicyInput(db, config, nowMs);
   const effective = evaluatePolicy(live.input, caller.clusterId);
   return {
     github: live.github,

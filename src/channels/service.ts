@@ -6,6 +6,7 @@ import { isBlocked } from "../policy/blocked";
 import { EMPTY_POLICY } from "../policy/schema";
 import { getLivePolicyRevision } from "../storage/policy";
 import { computeChannelStates, type ChannelState } from "./resolve";
+import { invalidateSnapshots } from "./snapshot-cache";
 
 /**
  * Recomputes what every channel answers and stores it. Called after each change to
@@ -31,5 +32,6 @@ export async function refreshChannelStates(db: D1Database, config: Config, now: 
     now,
   });
   await db.batch(replaceChannelStatesStatements(db, states));
+  invalidateSnapshots();
   return states;
 }

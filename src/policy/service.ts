@@ -2,6 +2,7 @@ import { DEFAULT_ARCH, type Config } from "../config";
 import { getChannelConfig, listChannelStates } from "../storage/channels";
 import { getLivePolicyRevision, listOfferableVersions, type PolicyRevision } from "../storage/policy";
 import { evaluatePolicy, type EffectivePolicy, type MirrorFacts, type PolicyInput } from "./evaluate";
+import { cachedSnapshot } from "../channels/snapshot-cache";
 import { EMPTY_POLICY } from "./schema";
 
 /** The mirror's state that policy evaluation reads, with the live revision it came with. */
@@ -18,6 +19,12 @@ export async function readLivePolicyInput(db: D1Database, config: Pick<Config, "
     getLivePolicyRevision(db),
     listOfferableVersions(db, DEFAULT_ARCH, config.channelGate),
   ]);
+  // With CHANNEL_GATE=known a pinned config channel names any version, as upstream's
+  // channel server allows, so the versions channel states name are offerable too.
+  const offerable = new Set(versions.offerable);
+  if (config.channelGate === "known") {
+    for (const state of states.values()) if (state.version) offerable.add(state.version);
+  }
   const facts: MirrorFacts = {
     baseChannels: stored.config.channels.map((channel) => ({
       name: channel.name,
@@ -26,7 +33,7 @@ export async function readLivePolicyInput(db: D1Database, config: Pick<Config, "
       ...(channel.latestRegexp !== undefined ? { latestRegexp: channel.latestRegexp } : {}),
       ...(channel.excludeRegexp !== undefined ? { excludeRegexp: channel.excludeRegexp } : {}),
     })),
-    offerable: versions.offerable,
+    offerable,
     prereleases: versions.prereleases,
   };
   return {
@@ -36,9 +43,27 @@ export async function readLivePolicyInput(db: D1Database, config: Pick<Config, "
   };
 }
 
+/**
+ * Like readLivePolicyInput, through the per-isolate snapshot cache: for the channel
+ * answers clients read, never for checks before a write.
+ */
+export async function readCachedPolicyInput(
+  db: D1Database,
+  config: Pick<Config, "channelGate" | "defaultChannel" | "channelCacheTtlMs">,
+  nowMs: number,
+): Promise<LivePolicyInput> {
+  const live = await cachedSnapshot(`policy-input:${config.channelGate}:${config.defaultChannel}`, config.channelCacheTtlMs, nowMs, () => readLivePolicyInput(db, config, nowMs));
+  return { ...live, input: { ...live.input, nowMs } };
+}
+
 /** Computes the effective channel map for a cluster (or the org, with `clusterId` null) from D1. */
-export async function readEffectivePolicy(db: D1Database, config: Pick<Config, "channelGate" | "defaultChannel">, clusterId: string | null, nowMs = Date.now()): Promise<EffectivePolicy> {
-  const { input } = await readLivePolicyInput(db, config, nowMs);
+export async function readEffectivePolicy(
+  db: D1Database,
+  config: Pick<Config, "channelGate" | "defaultChannel" | "channelCacheTtlMs">,
+  clusterId: string | null,
+  nowMs = Date.now(),
+): Promise<EffectivePolicy> {
+  const { input } = await readCachedPolicyInput(db, config, nowMs);
   return evaluatePolicy(input, clusterId);
 }
 
@@ -48,7 +73,7 @@ export async function readEffectivePolicy(db: D1Database, config: Pick<Config, "
  */
 export async function effectiveDefaultChannel(
   db: D1Database,
-  config: Pick<Config, "channelGate" | "defaultChannel">,
+  config: Pick<Config, "channelGate" | "defaultChannel" | "channelCacheTtlMs">,
   clusterId: string | null,
   nowMs = Date.now(),
 ): Promise<{ channel: string; version: string | null; group: string | null }> {
