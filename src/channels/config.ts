@@ -1,6 +1,7 @@
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { compileChannelRegexp } from "./re2";
+import { parseTolerant } from "./resolve";
 
 /** Channel names the mirror accepts in configs and URLs. */
 export const CHANNEL_NAME_PATTERN = /^[A-Za-z0-9._+-]{1,64}$/;
@@ -56,6 +57,9 @@ export function parseChannelConfig(text: string): ConfigParse {
   for (const channel of parsed.data.channels) {
     if (seen.has(channel.name)) problems.push({ channel: channel.name, field: "name", message: "is listed more than once" });
     seen.add(channel.name);
+    if (channel.latest !== undefined && parseTolerant(channel.latest) === null) {
+      problems.push({ channel: channel.name, field: "latest", message: `${JSON.stringify(channel.latest)} is not a version; pin a release tag such as v1.33.6+k3s1` });
+    }
     for (const field of ["latestRegexp", "excludeRegexp"] as const) {
       const pattern = channel[field];
       if (pattern === undefined) continue;

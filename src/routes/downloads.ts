@@ -33,7 +33,7 @@ async function serveFile(c: Context<AppEnv, "/:version/:file">) {
 
   const file = await getFile(c.env.DB, version, name);
   if (!file || file.state !== "verified" || !file.objectKey || file.sha256 === null || file.size === null) {
-    throw await describeMissing(c.env.DB, version, name, file?.state ?? null);
+    throw await describeMissing(c.env.DB, version, name, file?.state ?? null, file?.error ?? null);
   }
 
   const etag = `"${file.sha256}"`;
@@ -75,7 +75,7 @@ async function serveFile(c: Context<AppEnv, "/:version/:file">) {
 }
 
 /** Builds the 404 that names what is missing for a version and what it offers instead. */
-async function describeMissing(db: D1Database, version: string, name: string, state: string | null): Promise<HttpError> {
+async function describeMissing(db: D1Database, version: string, name: string, state: string | null, error: string | null): Promise<HttpError> {
   const [files, publications] = await Promise.all([listFilesOfVersion(db, version), listPublications(db)]);
   const available = files.filter((file) => file.state === "verified").map((file) => file.name);
   const published = [...(publications.get(version)?.keys() ?? [])].sort();
@@ -90,7 +90,7 @@ async function describeMissing(db: D1Database, version: string, name: string, st
     });
   }
   let why = "is not mirrored";
-  if (state === "failed") why = "failed verification";
+  if (state === "failed") why = `could not be mirrored (${error ?? "reason not recorded"}); a later sync retries it`;
   if (state === "pending") why = "is not downloaded yet";
   return new HttpError(404, `${version}/${name} ${why}; available for ${version}: ${available.length > 0 ? available.join(", ") : "none"}`, "NotFound", {
     version,

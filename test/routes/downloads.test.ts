@@ -110,7 +110,7 @@ describe("downloads", () => {
     const response = await request(`/k3s/${VERSION}/k3s-arm64`);
     expect(response.status).toBe(404);
     const body = (await response.json()) as { message: string; details: { available: string[]; state: string; publishedArches: string[] } };
-    expect(body.message).toBe(`${VERSION}/k3s-arm64 failed verification; available for ${VERSION}: k3s, sha256sum-amd64.txt`);
+    expect(body.message).toBe(`${VERSION}/k3s-arm64 could not be mirrored (SHA-256 mismatch); a later sync retries it; available for ${VERSION}: k3s, sha256sum-amd64.txt`);
     expect(body.details.state).toBe("failed");
     expect(body.details.publishedArches).toEqual(["amd64"]);
   });

@@ -20,6 +20,10 @@ describe("parseChannelConfig", () => {
     expect(result.config.channels.map((channel) => channel.name).slice(0, 4)).toEqual(["stable", "latest", "testing", "v1.16"]);
   });
 
+  it("accepts a pin in another distribution's spelling", () => {
+    expect(parseChannelConfig("channels:\n- name: stable\n  latest: v1.35.7+rke2r1\n").ok).toBe(true);
+  });
+
   it("accepts JSON", () => {
     expect(parseChannelConfig('{"channels":[{"name":"stable","latest":"v1.30.1+k3s1"}]}').ok).toBe(true);
   });
@@ -46,6 +50,7 @@ describe("parseChannelConfig", () => {
     ["a bad name", "channels:\n- name: 'bad name'\n"],
     ["a duplicate", "channels:\n- name: a\n- name: a\n"],
     ["a scalar document", "42"],
+    ["a pin that is not a version", "channels:\n- name: stable\n  latest: a b <c>\n"],
   ])("rejects %s", (_label, text) => {
     expect(parseChannelConfig(text).ok).toBe(false);
   });
