@@ -1,7 +1,7 @@
 import semver from "semver";
 import { z } from "zod";
 import { CHANNEL_NAME_PATTERN } from "../channels/config";
-import { HopRuleList } from "../skew/hop-rules";
+import { HopRuleList, REASON_TEXT_PATTERN } from "../skew/hop-rules";
 import { canonicalVersion } from "../versions";
 
 /**
@@ -45,7 +45,12 @@ export const VersionRange = z
   .max(MAX_RANGE_LENGTH)
   .refine((value) => semver.validRange(value) !== null, { message: "is not a valid SemVer range; write it like >=1.30.0 <1.31.0 or ~1.30" });
 
-const Reason = z.string().trim().min(1, "must say why").max(MAX_REASON_LENGTH);
+const Reason = z
+  .string()
+  .trim()
+  .min(1, "must say why")
+  .max(MAX_REASON_LENGTH)
+  .regex(REASON_TEXT_PATTERN, "must be printable text without double quotes or backslashes (use single quotes)");
 const Instant = z.iso.datetime({ offset: true, message: "must be an ISO 8601 date and time, for example 2026-01-31T18:00:00Z" });
 
 const freezeTimes = {

@@ -4,6 +4,9 @@ import { canonicalVersion, compareK3sVersions, parseVersion, partialVersion, typ
 const MINOR_LINE_PATTERN = /^v?(\d{1,3})\.(\d{1,3})$/;
 const MAX_HOP_REASON_LENGTH = 500;
 
+/** Printable text without `"` or `\`, because install scripts on nodes read reasons from compact JSON with sed. */
+export const REASON_TEXT_PATTERN = /^[^"\\\x00-\x1f\x7f]*$/;
+
 /**
  * A minimum-source rule for one hop between minor versions, as policy data: to go from
  * minor `from` to minor `to` a server must already run at least `minimumSource`.
@@ -49,7 +52,12 @@ export const HopRuleSchema = z
     from: MinorLine.describe("The source minor version, for example v1.33."),
     to: MinorLine.describe("The next minor version, for example v1.34."),
     minimumSource: MinimumSource.describe("The oldest version of the source minor that may make the hop, for example v1.33.6+k3s1."),
-    reason: z.string().trim().min(1, "must say why the hop needs this source").max(MAX_HOP_REASON_LENGTH),
+    reason: z
+      .string()
+      .trim()
+      .min(1, "must say why the hop needs this source")
+      .max(MAX_HOP_REASON_LENGTH)
+      .regex(REASON_TEXT_PATTERN, "must be printable text without double quotes or backslashes (use single quotes)"),
   })
   .strict()
   .superRefine((rule, ctx) => {

@@ -116,6 +116,21 @@ describe("PolicyDocument", () => {
     expect(problemsOf(parsed)[0]).toEqual({ field: "channels.stable.pin", message: "cannot be combined with follow; a channel has at most one of follow, pin, range, hide" });
   });
 
+  it.each([
+    ["a blocked reason", { blocked: [{ version: "v1.30.1+k3s1", reason: 'breaks "kubectl"' }] }, "blocked[0].reason"],
+    ["a hop rule reason", { hopRules: [{ from: "v1.33", to: "v1.34", minimumSource: "v1.33.6+k3s1", reason: "etcd\\3.6" }] }, "hopRules[0].reason"],
+    ["a freeze reason", { freeze: { reason: "line one\nline two" } }, "freeze.reason"],
+  ])("rejects quotes, backslashes and control characters in %s", (_label, document, field) => {
+    const parsed = parsePolicyDocument(document);
+    expect(parsed.ok).toBe(false);
+    expect(problemsOf(parsed)[0]?.field).toBe(field);
+    expect(problemsOf(parsed)[0]?.message).toContain("without double quotes or backslashes");
+  });
+
+  it("accepts a reason with single quotes", () => {
+    expect(parsePolicyDocument({ blocked: [{ version: "v1.30.1+k3s1", reason: "breaks 'kubectl logs'" }] }).ok).toBe(true);
+  });
+
   it("rejects a version that is not exact", () => {
     const parsed = parsePolicyDocument({ channels: { stable: { pin: "1.30" } } });
     expect(parsed.ok).toBe(false);
