@@ -72,11 +72,6 @@ export function partialVersion(input: string): string | null {
   return `v${match[1]}.${match[2]}.${match[3]}${match[4] ?? ""}`;
 }
 
-/** The `vX.Y` minor line of a parsed version. */
-export function minorLine(version: ParsedVersion): string {
-  return `v${version.major}.${version.minor}`;
-}
-
 /**
  * Orders two canonical K3s versions: SemVer precedence first, then the K3s build
  * number, so `v1.25.16+k3s4` sorts after `v1.25.16+k3s1`.
@@ -90,9 +85,4 @@ export function compareK3sVersions(a: ParsedVersion, b: ParsedVersion): number {
 function toSemver(version: ParsedVersion): string {
   const base = `${version.major}.${version.minor}.${version.patch}`;
   return version.prerelease ? `${base}-${version.prerelease}` : base;
-}
-
-/** Spells a version the way system-upgrade-controller and image tags do (`+` as `-`). */
-export function imageTagSpelling(version: string): string {
-  return version.replace("+", "-");
 }

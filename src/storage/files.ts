@@ -85,16 +85,6 @@ export async function listVerifiedFiles(db: D1Database): Promise<FileRow[]> {
   return results.map(toFileRow);
 }
 
-/**
- * Records that a file is tracked, as pending, unless a row exists already. Returns the
- * statement so callers can batch it.
- */
-export function ensureFileStatement(db: D1Database, file: { version: string; name: string; arch: string }, now: string): D1PreparedStatement {
-  return db
-    .prepare("INSERT INTO files (version, name, arch, state, updated_at) VALUES (?, ?, ?, 'pending', ?) ON CONFLICT (version, name) DO NOTHING")
-    .bind(file.version, file.name, file.arch, now);
-}
-
 export type VerifiedFile = {
   version: string;
   name: string;

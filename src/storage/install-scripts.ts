@@ -32,9 +32,3 @@ export async function getCurrentInstallScript(db: D1Database): Promise<InstallSc
   const row = await db.prepare("SELECT * FROM install_scripts ORDER BY last_seen_at DESC, first_seen_at DESC LIMIT 1").first();
   return row ? toRecord(row) : null;
 }
-
-/** Lists every installer script seen, newest first. */
-export async function listInstallScripts(db: D1Database): Promise<InstallScriptRecord[]> {
-  const { results } = await db.prepare("SELECT * FROM install_scripts ORDER BY first_seen_at DESC").all();
-  return results.map(toRecord);
-}
