@@ -32,3 +32,8 @@ export async function getCurrentInstallScript(db: D1Database): Promise<InstallSc
   const row = await db.prepare("SELECT * FROM install_scripts ORDER BY last_seen_at DESC, first_seen_at DESC LIMIT 1").first();
   return row ? toRecord(row) : null;
 }
+
+/** Tells whether an installer script with this SHA-256 was seen before. */
+export async function hasInstallScript(db: D1Database, sha256: string): Promise<boolean> {
+  return (await db.prepare("SELECT 1 FROM install_scripts WHERE sha256 = ?").bind(sha256).first()) !== null;
+}

@@ -2,6 +2,7 @@ import { refreshChannelStates } from "../channels/service";
 import type { Config } from "../config";
 import { HttpError } from "../errors";
 import { listChecksums } from "../storage/checksums";
+import { getFile } from "../storage/files";
 import { getRelease, upsertReleaseStatements } from "../storage/releases";
 import { canonicalVersion, parseVersion } from "../versions";
 import { MAX_CHECKSUM_FILE_BYTES } from "./checksums";
@@ -34,7 +35,7 @@ export async function importReleaseFile(
   }
 
   const context = { db, bucket, now, origin: "import" as const };
-  const existing = await db.prepare("SELECT attempts FROM files WHERE version = ? AND name = ?").bind(version, input.file).first<{ attempts: number }>();
+  const existing = await getFile(db, version, input.file);
   const identity = { version, name: input.file, arch, attempts: existing?.attempts ?? 0 };
 
   let outcome: VerifyOutcome;

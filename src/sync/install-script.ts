@@ -1,5 +1,5 @@
 import type { Config } from "../config";
-import { getCurrentInstallScript, recordInstallScript } from "../storage/install-scripts";
+import { getCurrentInstallScript, hasInstallScript, recordInstallScript } from "../storage/install-scripts";
 import { installScriptKey } from "../storage/keys";
 import { getSetting, putSettingStatement, SETTING_INSTALL_SCRIPT_ETAG } from "../storage/settings";
 import type { SubrequestBudget } from "./budget";
@@ -43,7 +43,7 @@ export async function syncInstallScript(db: D1Database, bucket: R2Bucket, config
     budget.take(1);
     await bucket.put(key, bytes, { sha256, httpMetadata: { contentType: "text/plain; charset=utf-8" } });
   }
-  const seenBefore = current?.sha256 === sha256 || (await db.prepare("SELECT 1 FROM install_scripts WHERE sha256 = ?").bind(sha256).first()) !== null;
+  const seenBefore = current?.sha256 === sha256 || (await hasInstallScript(db, sha256));
   await recordInstallScript(db, { sha256, size: bytes.byteLength, sourceUrl: url }, now);
   const newEtag = response.headers.get("etag");
   if (newEtag) await db.batch([putSettingStatement(db, SETTING_INSTALL_SCRIPT_ETAG, newEtag, now)]);
