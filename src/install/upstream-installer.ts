@@ -1,9 +1,8 @@
 import { getCurrentInstallScript } from "../storage/install-scripts";
 import { installScriptKey } from "../storage/keys";
+import { MAX_INSTALL_SCRIPT_BYTES } from "../sync/install-script";
+import { sha256Hex } from "../sync/transfer";
 import type { UpstreamInstaller } from "./script";
-
-/** Largest upstream installer the mirror serves; the real one is about 40 KB. */
-export const MAX_INSTALLER_BYTES = 1024 * 1024;
 
 const SHA256_PATTERN = /^[0-9a-f]{64}$/;
 
@@ -23,12 +22,17 @@ export async function readUpstreamInstaller(db: D1Database, files: R2Bucket): Pr
   // The hash goes into the script and an R2 key, so only a hex digest is used.
   if (!SHA256_PATTERN.test(record.sha256)) return { kind: "unusable", reason: `the installer record's SHA-256 "${record.sha256.slice(0, 80)}" is not a hex digest` };
 
-  if (record.size > MAX_INSTALLER_BYTES) return { kind: "unusable", reason: `the stored installer ${record.sha256} is ${record.size} bytes, more than the ${MAX_INSTALLER_BYTES} bytes an installer script may have` };
+  if (record.size > MAX_INSTALL_SCRIPT_BYTES) return { kind: "unusable", reason: `the stored installer ${record.sha256} is ${record.size} bytes, more than the ${MAX_INSTALL_SCRIPT_BYTES} bytes an installer script may have` };
   const object = await files.get(installScriptKey(record.sha256));
   if (!object) return { kind: "unusable", reason: `the installer ${record.sha256} is recorded but its object ${installScriptKey(record.sha256)} is missing from R2` };
+  // Checked before reading, so an object larger than its record is never buffered.
+  if (object.size !== record.size) {
+    void object.body.cancel();
+    return { kind: "unusable", reason: `the stored installer object does not match its record (${object.size} bytes; recorded ${record.sha256}, ${record.size} bytes)` };
+  }
   const bytes = new Uint8Array(await object.arrayBuffer());
 
-  const actual = toHex(await crypto.subtle.digest("SHA-256", bytes));
+  const actual = await sha256Hex(bytes);
   if (actual !== record.sha256 || bytes.byteLength !== record.size) {
     return { kind: "unusable", reason: `the stored installer object does not match its record (SHA-256 ${actual}, ${bytes.byteLength} bytes; recorded ${record.sha256}, ${record.size} bytes)` };
   }
@@ -40,8 +44,4 @@ export async function readUpstreamInstaller(db: D1Database, files: R2Bucket): Pr
     return { kind: "unusable", reason: `the stored installer ${record.sha256} is not valid UTF-8 text` };
   }
   return { kind: "found", installer: { sha256: record.sha256, text, sourceUrl: record.sourceUrl } };
-}
-
-function toHex(buffer: ArrayBuffer): string {
-  return [...new Uint8Array(buffer)].map((byte) => byte.toString(16).padStart(2, "0")).join("");
 }

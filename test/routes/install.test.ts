@@ -189,6 +189,13 @@ describe("GET /", () => {
     expect(await response.text()).toContain("does not match its record");
   });
 
+  it("GET / answers 503 without reading an installer object larger than its record", async () => {
+    await storeInstaller(INSTALLER, "2025-01-01T00:00:00Z", { objectText: "#".repeat(2 * 1024 * 1024) });
+    const response = await request("/");
+    expect(response.status).toBe(503);
+    expect(await response.text()).toContain(`does not match its record (2097152 bytes; recorded ${INSTALLER_SHA256}, ${INSTALLER.length} bytes)`);
+  });
+
   it("GET / answers 503 when the installer object is missing", async () => {
     const sha256 = await storeInstaller(INSTALLER, "2025-01-01T00:00:00Z");
     await env.FILES.delete(installScriptKey(sha256));
