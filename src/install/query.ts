@@ -1,19 +1,18 @@
 import { z } from "zod";
 import { ARCHES, type Arch } from "../config";
-import { canonicalVersion, partialVersion } from "../versions";
+import { CLUSTER_ID_PATTERN } from "../policy/schema";
+import { canonicalVersion, partialVersion, versionFromQuery } from "../versions";
 import { MAX_VERSION_INPUT_LENGTH } from "./resolve-version";
 
 /** Channel names as the channel config allows them. */
 export const INSTALL_CHANNEL_PATTERN = /^[A-Za-z0-9._+-]{1,64}$/;
-/** Cluster ids as the channel API reads them (`cluster`, `X-SUC-Cluster-ID`). */
-export const CLUSTER_ID_PATTERN = /^[A-Za-z0-9._-]{1,128}$/;
 
 const EXPECTED_VERSION_FORM = "v1.33.6+k3s1 (also accepted: 1.33.6, v1.33.6, v1.33.6-k3s1, v1.33.6%2Bk3s1)";
 
 /** Reads a version query value; a literal `+` arrives as a space and is read back as `+`. */
 const versionValue = z
   .string()
-  .transform((value) => value.trim().replace(/ (k3s\d+)$/, "+$1"))
+  .transform(versionFromQuery)
   .refine((value) => value.length <= MAX_VERSION_INPUT_LENGTH && (canonicalVersion(value) !== null || partialVersion(value) !== null), {
     message: `must be a K3s version like ${EXPECTED_VERSION_FORM}`,
   });

@@ -1,4 +1,4 @@
-import { canonicalVersion, compareK3sVersions, parseVersion, partialVersion, type ParsedVersion } from "../versions";
+import { canonicalVersion, compareK3sVersions, parseVersion, partialVersion, versionFromQuery, type ParsedVersion } from "../versions";
 
 /** Maximum length of a version accepted from a request, in characters. */
 export const MAX_VERSION_INPUT_LENGTH = 64;
@@ -27,7 +27,7 @@ const NEARBY_LIMIT = 8;
  *   // { kind: "newest-build", version: "v1.28.5+k3s2", typed: "v1.28.5" }
  */
 export function resolveExplicitVersion(input: string, offered: Iterable<string>): VersionResolution {
-  const trimmed = input.trim().replace(/ (k3s\d+)$/, "+$1");
+  const trimmed = versionFromQuery(input);
   if (trimmed.length === 0 || trimmed.length > MAX_VERSION_INPUT_LENGTH) return { kind: "invalid", input };
 
   const offeredVersions = [...offered].map(parseVersion).filter((version): version is ParsedVersion => version !== null);

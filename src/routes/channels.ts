@@ -3,6 +3,7 @@ import { readChannelAnswers, type Caller } from "../channels/answer";
 import { CHANNEL_NAME_PATTERN } from "../channels/config";
 import { CHANNEL_NOT_FOUND_BODY, renderChannelCollection, renderEmptyCollection, renderRedirectBody } from "../channels/render";
 import type { AppEnv } from "../env";
+import { CLUSTER_ID_PATTERN } from "../policy/schema";
 import { describeHold } from "../skew/offer";
 import { decideChannelLookup } from "../skew/service";
 import { canonicalVersion, versionFromQuery } from "../versions";
@@ -55,7 +56,7 @@ function callerOf(c: Context<AppEnv>): Caller {
   const query = c.req.query("current");
   const reported = c.req.header("x-suc-latest-version") ?? (query === undefined ? null : versionFromQuery(query));
   return {
-    clusterId: clusterId && /^[A-Za-z0-9._-]{1,128}$/.test(clusterId) ? clusterId : null,
+    clusterId: clusterId && CLUSTER_ID_PATTERN.test(clusterId) ? clusterId : null,
     currentVersion: reported ? canonicalVersion(reported) : null,
   };
 }

@@ -6,6 +6,7 @@ import type { Config } from "../config";
 import type { AppEnv } from "../env";
 import { HttpError } from "../errors";
 import { evaluatePolicy, type PolicyInput } from "../policy/evaluate";
+import { CLUSTER_ID_PATTERN } from "../policy/schema";
 import { readLivePolicyInput } from "../policy/service";
 import { getCluster, listAllNodes, listClusterOffers, listClusters, listNodes, listReports, recordReportStatements, type StoredCluster, type StoredNode } from "../storage/inventory";
 import { readVersion } from "../skew/facts";
@@ -19,8 +20,6 @@ export const MAX_REPORT_BODY_BYTES = 16 * 1024;
 const REPORTS_PER_CLUSTER = 50;
 const MAX_CLUSTERS_LISTED = 1000;
 
-/** Cluster ids as system-upgrade-controller (the kube-system namespace UID) and the install script send them. */
-export const CLUSTER_ID_PATTERN = /^[A-Za-z0-9._-]{1,128}$/;
 /** Node names: Kubernetes node names are DNS subdomains of at most 253 characters. */
 const NODE_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,252}$/;
 const OUTCOME_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;

@@ -10,7 +10,7 @@ import { printable, singleValuedQuery } from "../install/query";
 import { preparePolicyChange, type PreparedChange } from "../policy/change";
 import { diffPolicies } from "../policy/diff";
 import { evaluatePolicy } from "../policy/evaluate";
-import { EMPTY_POLICY, parsePolicyDocument, policyJsonSchema, type PolicyDocument, type PolicyProblem } from "../policy/schema";
+import { CLUSTER_ID_PATTERN, EMPTY_POLICY, parsePolicyDocument, policyJsonSchema, type PolicyDocument, type PolicyProblem } from "../policy/schema";
 import { readLivePolicyInput, type LivePolicyInput } from "../policy/service";
 import { getPolicyRevision, insertPolicyRevisionStatement, listPolicyRevisions, policyAdminLogStatement, type PolicyRevision, type PolicyRevisionSummary } from "../storage/policy";
 
@@ -89,7 +89,7 @@ policyRoutes.post("/validate", async (c) => {
 });
 
 policyRoutes.get("/effective", async (c) => {
-  const { cluster } = parseQuery(z.object({ cluster: z.string().regex(/^[A-Za-z0-9._-]{1,128}$/, "must be a cluster id of [A-Za-z0-9._-]").optional() }), c);
+  const { cluster } = parseQuery(z.object({ cluster: z.string().regex(CLUSTER_ID_PATTERN, "must be a cluster id of 1 to 128 characters [A-Za-z0-9._-]").optional() }), c);
   const live = await readLive(c);
   return c.json({ revision: live.revision?.id ?? null, cluster: cluster ?? null, ...evaluatePolicy(live.input, cluster ?? null) });
 });
