@@ -1,6 +1,5 @@
 import type { MiddlewareHandler } from "hono";
 import type { LabelledToken } from "./config";
-import { loadConfig } from "./config";
 import type { AppEnv } from "./env";
 import { HttpError } from "./errors";
 
@@ -22,7 +21,7 @@ export async function matchToken(presented: string, tokens: readonly LabelledTok
 
 /** Requires `Authorization: Bearer <admin token>` and puts the token's label on the context. */
 export const requireAdmin: MiddlewareHandler<AppEnv> = async (c, next) => {
-  const config = loadConfig(c.env);
+  const config = c.get("config");
   if (config.adminTokens.length === 0) {
     throw new HttpError(503, "the admin API is disabled because no admin token is configured; set ADMIN_TOKEN (or ADMIN_TOKENS as label:token,...) and restart", "AdminDisabled");
   }

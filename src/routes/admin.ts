@@ -4,7 +4,6 @@ import { z } from "zod";
 import { requireAdmin } from "../auth";
 import { describeProblems, parseChannelConfig } from "../channels/config";
 import { refreshChannelStates } from "../channels/service";
-import { loadConfig } from "../config";
 import type { AppEnv } from "../env";
 import { HttpError } from "../errors";
 import { adminLogStatement } from "../storage/admin-log";
@@ -41,7 +40,7 @@ adminRoutes.put("/channel-config", async (c) => {
 
   // The live policy must still fit: it may follow, group or default to config channels.
   const now = new Date().toISOString();
-  const config = loadConfig(c.env);
+  const config = c.get("config");
   const live = await readLivePolicyInput(c.env.DB, config, Date.parse(now));
   if (live.revision) {
     const current = new Map(live.input.baseChannels.map((channel) => [channel.name, channel]));
@@ -98,6 +97,6 @@ adminRoutes.put("/releases", async (c) => {
     ...upsertReleaseStatements(c.env.DB, parsed.data, "import", now),
     adminLogStatement(c.env.DB, label, "releases.import", { count: parsed.data.length }, now),
   ]);
-  const states = await refreshChannelStates(c.env.DB, loadConfig(c.env), now);
+  const states = await refreshChannelStates(c.env.DB, c.get("config"), now);
   return c.json({ imported: parsed.data.length, channels: states });
 });
