@@ -87,8 +87,9 @@ export async function runSyncStep(deps: SyncDependencies): Promise<SyncSummary |
   const lease = await acquireLock(db, SYNC_LOCK_NAME, holder, startedAt, leaseEnd());
   if (!lease.acquired) return { locked: true, holder: lease.holder, until: lease.expiresAt };
 
+  let runId: number | null = null;
   try {
-    const runId = await startSyncRun(db, deps.trigger, startedAt);
+    runId = await startSyncRun(db, deps.trigger, startedAt);
     const budget = new SubrequestBudget(config.sync.maxSubrequestsPerStep);
     const failed: SyncFailure[] = [];
     const upstream: SyncSummary["upstream"] = { channels: "skipped", releases: "skipped", installScript: "skipped" };
@@ -160,6 +161,12 @@ export async function runSyncStep(deps: SyncDependencies): Promise<SyncSummary |
     };
     await finishSyncRun(db, runId, summary.done, summary, finishedAt);
     return summary;
+  } catch (error) {
+    // Close the step's row, so the status API does not show it running for ever.
+    if (runId !== null) {
+      await finishSyncRun(db, runId, false, { error: describeError(error) }, clock().toISOString()).catch(() => undefined);
+    }
+    throw error;
   } finally {
     await releaseLock(db, SYNC_LOCK_NAME, holder);
   }
