@@ -1,13 +1,11 @@
 import { Hono, type Context } from "hono";
-import { readChannelAnswers, type Caller } from "../channels/answer";
+import { readChannelAnswers } from "../channels/answer";
+import { readChannelCaller } from "../channels/caller";
 import { CHANNEL_NAME_PATTERN } from "../channels/config";
 import { CHANNEL_NOT_FOUND_BODY, renderChannelCollection, renderEmptyCollection, renderRedirectBody } from "../channels/render";
 import type { AppEnv } from "../env";
-import { CLUSTER_ID_PATTERN } from "../policy/schema";
 import { describeHold } from "../skew/offer";
 import { decideChannelLookup } from "../skew/service";
-import { canonicalVersion, versionFromQuery } from "../versions";
-import { readSkewCaller } from "./fleet";
 import { requestOrigin } from "./origin";
 
 /** The channel API of rancher/channelserver, under /v1-release. */
@@ -23,13 +21,20 @@ channelRoutes.get("/channels/:name", async (c) => {
   const name = c.req.param("name");
   if (!CHANNEL_NAME_PATTERN.test(name)) return notFound(c);
 
-  const skewCaller = readSkewCaller(c);
-  const answers = await readChannelAnswers(c.env.DB, callerOf(c), c.get("config"));
+  const caller = readChannelCaller(c);
+  const answers = await readChannelAnswers(c.env.DB, caller, c.get("config"));
   const channel = answers.channels.find((candidate) => candidate.name === name);
   if (!channel?.latest) return notFound(c);
 
   // Skew rules narrow the policy's version for a caller that gives its version, cluster or role.
-  const skew = await decideChannelLookup(c.env.DB, c.get("config"), { channel: name, channelVersion: channel.latest, ...skewCaller }, new Date().toISOString());
+  const skew = await decideChannelLookup(c.env.DB, c.get("config"), {
+    channel: name,
+    channelVersion: channel.latest,
+    clusterId: caller.clusterId,
+    role: caller.role,
+    current: caller.currentVersion,
+    fromUpgradeController: caller.fromUpgradeController,
+  }, new Date().toISOString());
   if (skew.hold) {
     const holdText = describeHold(skew.hold);
     c.header("X-Mirror-Skew-Reason", holdText.code);
@@ -41,24 +46,13 @@ channelRoutes.get("/channels/:name", async (c) => {
 });
 
 async function collection(c: Context<AppEnv>) {
-  const answers = await readChannelAnswers(c.env.DB, callerOf(c), c.get("config"));
+  const answers = await readChannelAnswers(c.env.DB, readChannelCaller(c), c.get("config"));
   return jsonText(c, renderChannelCollection(nodeBase(c), answers.channels));
 }
 
 /** The origin plus, in private mode, the `/t/<token>` prefix the caller used. */
 function nodeBase(c: Context<AppEnv>): string {
   return `${requestOrigin(c)}${c.get("nodePrefix") ?? ""}`;
-}
-
-/** Reads who is asking: system-upgrade-controller's headers, or the `current` parameter. */
-function callerOf(c: Context<AppEnv>): Caller {
-  const clusterId = c.req.header("x-suc-cluster-id") ?? c.req.query("cluster") ?? null;
-  const query = c.req.query("current");
-  const reported = c.req.header("x-suc-latest-version") ?? (query === undefined ? null : versionFromQuery(query));
-  return {
-    clusterId: clusterId && CLUSTER_ID_PATTERN.test(clusterId) ? clusterId : null,
-    currentVersion: reported ? canonicalVersion(reported) : null,
-  };
 }
 
 function jsonText(c: Context<AppEnv>, body: string) {

@@ -1,4 +1,4 @@
-import { Hono, type Context } from "hono";
+import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { z } from "zod";
 import { requireAdmin } from "../auth";
@@ -209,33 +209,4 @@ function parseOrReject<T extends z.ZodType>(schema: T, value: unknown, subject: 
   const field = issue.path.join(".");
   const message = issue.code === "unrecognized_keys" ? `unknown field(s) ${issue.keys.join(", ")}` : issue.message;
   throw new HttpError(400, `${subject} rejected: ${field ? `${field}: ` : ""}${message}`, "InvalidInput", parsed.error.issues.map((entry) => ({ field: entry.path.join("."), message: entry.message })));
-}
-
-/**
- * Reads the caller of a channel lookup: cluster id from X-SUC-Cluster-ID or
- * `cluster`, version from X-SUC-Latest-Version (whose `+` arrives as `-`) or `current`,
- * role from `role`. A version or role that is present but invalid is rejected with 400,
- * because answering as if it were absent could skip a minor.
- */
-export function readSkewCaller(c: Context<AppEnv>): { clusterId: string | null; role: "server" | "agent" | null; current: string | null; fromUpgradeController: boolean } {
-  for (const name of ["cluster", "role", "current"]) {
-    const count = c.req.queries(name)?.length ?? 0;
-    if (count > 1) throw new HttpError(400, `query parameter "${name}" is given ${count} times; give it once`);
-  }
-  const clusterId = c.req.header("x-suc-cluster-id") ?? c.req.query("cluster") ?? null;
-  const header = c.req.header("x-suc-latest-version")?.trim() || null;
-  const reported = header ?? (versionFromQuery(c.req.query("current") ?? "") || null);
-  const role = c.req.query("role")?.trim() || null;
-
-  if (role !== null && role !== "server" && role !== "agent") throw new HttpError(400, `role "${role.slice(0, 40)}" is invalid; use role=server or role=agent`);
-  const current = reported === null ? null : readVersion(reported);
-  if (reported !== null && current === null) {
-    throw new HttpError(400, `${header !== null ? "X-SUC-Latest-Version" : "current"} "${reported.slice(0, 80)}" is not a K3s version; send it like v1.33.6+k3s1 or v1.33.6-k3s1`);
-  }
-  return {
-    clusterId: clusterId !== null && CLUSTER_ID_PATTERN.test(clusterId) ? clusterId : null,
-    role,
-    current: current?.raw ?? null,
-    fromUpgradeController: header !== null,
-  };
 }
