@@ -9,7 +9,7 @@
  */
 import { createHash } from "node:crypto";
 import { createWriteStream } from "node:fs";
-import { mkdir, mkdtemp, rename, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, rename, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { Readable, Transform } from "node:stream";
@@ -78,9 +78,26 @@ try {
     console.log(`exported ${file.version}/${file.file} (${file.size} bytes)`);
   }
 
+  // The upstream installer goes along, so the seeded mirror can serve the wrapped install.
+  await mkdir(root, { recursive: true });
+  const installer = await client.request("GET", "/api/v1/install-script");
+  let exportedInstaller = false;
+  if (installer.status === 404) {
+    console.log("the mirror has no installer script yet; install.sh not written");
+  } else {
+    const text = Buffer.from(await installer.arrayBuffer());
+    if (!installer.ok) throw new Error(`GET /api/v1/install-script failed with HTTP ${installer.status}: ${text.toString("utf8").slice(0, 300)}`);
+    const expected = installer.headers.get("x-install-script-sha256");
+    const actual = createHash("sha256").update(text).digest("hex");
+    if (expected !== actual) throw new Error(`the installer script failed its check (expected ${expected}, got ${actual}); not written`);
+    await writeFile(path.join(root, "install.sh"), text);
+    exportedInstaller = true;
+    console.log(`exported install.sh (${text.byteLength} bytes)`);
+  }
+
   if (tarball) {
     const versions = [...new Set(files.map((file) => file.version))].sort();
-    await create({ file: target, cwd: root, gzip: /\.(tar\.gz|tgz)$/.test(target), portable: true }, versions);
+    await create({ file: target, cwd: root, gzip: /\.(tar\.gz|tgz)$/.test(target), portable: true }, exportedInstaller ? ["install.sh", ...versions] : versions);
     console.log(`wrote ${target}`);
   }
   console.log(`\n${files.length - failures} file(s) exported${failures > 0 ? `, ${failures} failed their check` : ""}`);

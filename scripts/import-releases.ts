@@ -6,17 +6,21 @@
  * or a .tar, .tar.gz or .tgz of one. Each version's checksum files are uploaded first,
  * then its other files. The mirror verifies each one against its checksum file as sync
  * does, and publishes an architecture only once all its files are verified. A rejected
- * file is reported and skipped. Reads MIRROR_URL and ADMIN_TOKEN.
+ * file is reported and skipped. An `install.sh` at the top of the tree is imported as the
+ * upstream installer the wrapped install runs. Reads MIRROR_URL and ADMIN_TOKEN.
  *
  * Exit status: 0 when every file was imported, 1 when some were rejected or skipped,
  * 2 on a usage error or when the mirror cannot be reached.
  */
-import { mkdtemp, readdir, rm, stat } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { extract } from "tar";
 import { parseArgsOrExit } from "./lib/cli-args";
 import { checksumFilesFirst, uploadFile } from "./lib/release-files";
+
+/** The upstream installer's file name at the top of an export tree. */
+const INSTALLER_FILE = "install.sh";
 
 /** A mistake in the arguments or the source tree; reported as one line, with exit status 2. */
 class UsageError extends Error {}
@@ -52,11 +56,30 @@ try {
     root = await singleTopDirectory(scratch);
   }
 
-  const versions = (await readdir(root, { withFileTypes: true })).filter((entry) => entry.isDirectory()).map((entry) => entry.name).sort();
-  if (versions.length === 0) throw new UsageError(`${root} has no <version> directories; expected a layout like v1.33.6+k3s1/k3s`);
+  const entries = await readdir(root, { withFileTypes: true });
+  const versions = entries.filter((entry) => entry.isDirectory()).map((entry) => entry.name).sort();
+  const hasInstaller = entries.some((entry) => entry.isFile() && entry.name === INSTALLER_FILE);
+  if (versions.length === 0 && !hasInstaller) throw new UsageError(`${root} has no <version> directories; expected a layout like v1.33.6+k3s1/k3s`);
 
   let imported = 0;
   const problems: string[] = [];
+  if (hasInstaller) {
+    const response = await fetch(`${baseUrl}/api/v1/install-script`, {
+      method: "PUT",
+      headers: { Authorization: `Bearer ${token}`, "Content-Type": "text/plain" },
+      body: await readFile(path.join(root, INSTALLER_FILE)),
+    });
+    const body = (await response.json().catch(() => ({}))) as { sha256?: string; message?: string };
+    if (response.status === 401 || response.status === 503) throw new Error(`the mirror rejected the request with HTTP ${response.status}: ${body.message}`);
+    if (response.ok) {
+      imported += 1;
+      console.log(`imported ${INSTALLER_FILE} as the upstream installer (sha256 ${body.sha256})`);
+    } else {
+      const line = `${INSTALLER_FILE}: rejected (HTTP ${response.status}): ${body.message}`;
+      problems.push(line);
+      console.log(line);
+    }
+  }
   for (const version of versions) {
     const files = (await readdir(path.join(root, version), { withFileTypes: true })).filter((entry) => entry.isFile()).map((entry) => entry.name);
     for (const name of checksumFilesFirst(files)) {

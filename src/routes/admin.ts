@@ -11,6 +11,7 @@ import { getChannelConfig, insertChannelConfigStatement } from "../storage/chann
 import { listReleases, upsertReleaseStatements } from "../storage/releases";
 import { preparePolicyChange, readLivePolicyInput } from "../policy";
 import { GitHubRelease } from "../sync/upstream-schemas";
+import { installScriptAdminRoutes } from "./install-script-api";
 
 export const MAX_ADMIN_BODY_BYTES = 1024 * 1024;
 
@@ -27,6 +28,8 @@ adminRoutes.use(
     },
   }),
 );
+
+adminRoutes.route("/install-script", installScriptAdminRoutes);
 
 adminRoutes.get("/channel-config", async (c) => {
   const stored = await getChannelConfig(c.env.DB);

@@ -34,19 +34,43 @@ export async function syncInstallScript(db: D1Database, bucket: R2Bucket, config
     throw new UpstreamError(url, `installer reply is an HTML page (Content-Type ${contentType}), not a shell script`, false);
   }
   const bytes = await readBoundedBytes(response, url, MAX_INSTALL_SCRIPT_BYTES);
-  const head = new TextDecoder().decode(bytes.subarray(0, 2));
-  if (head !== "#!") throw new UpstreamError(url, "installer reply does not start with a #! line, so it is not a shell script", false);
+  const problem = installScriptProblem(bytes);
+  if (problem) throw new UpstreamError(url, `installer reply ${problem}`, false);
 
+  const stored = await storeInstallScript(db, bucket, bytes, url, now, () => budget.take(1));
+  const newEtag = response.headers.get("etag");
+  if (newEtag) await db.batch([putSettingStatement(db, SETTING_INSTALL_SCRIPT_ETAG, newEtag, now)]);
+  return stored;
+}
+
+/** Returns why `bytes` is not a shell script (empty, HTML, no `#!` line), or null. */
+export function installScriptProblem(bytes: Uint8Array): string | null {
+  const head = new TextDecoder().decode(bytes.subarray(0, 2));
+  if (head !== "#!") return "does not start with a #! line, so it is not a shell script";
+  return null;
+}
+
+/**
+ * Stores an installer script in R2 under its SHA-256 (once) and records the sighting in
+ * `install_scripts`, which makes it the current one. Used by sync and by admin import.
+ */
+export async function storeInstallScript(
+  db: D1Database,
+  bucket: R2Bucket,
+  bytes: Uint8Array,
+  sourceUrl: string,
+  now: string,
+  onPut: () => void = () => undefined,
+): Promise<InstallScriptResult> {
+  const current = await getCurrentInstallScript(db);
   const sha256 = await sha256Hex(bytes);
   const key = installScriptKey(sha256);
   if (!(await bucket.head(key))) {
-    budget.take(1);
+    onPut();
     await bucket.put(key, bytes, { sha256, httpMetadata: { contentType: "text/plain; charset=utf-8" } });
   }
   const seenBefore = current?.sha256 === sha256 || (await hasInstallScript(db, sha256));
-  await recordInstallScript(db, { sha256, size: bytes.byteLength, sourceUrl: url }, now);
-  const newEtag = response.headers.get("etag");
-  if (newEtag) await db.batch([putSettingStatement(db, SETTING_INSTALL_SCRIPT_ETAG, newEtag, now)]);
+  await recordInstallScript(db, { sha256, size: bytes.byteLength, sourceUrl }, now);
   if (!seenBefore) return { status: "new", sha256 };
   return { status: current?.sha256 === sha256 ? "unchanged" : "seen-before", sha256 };
 }

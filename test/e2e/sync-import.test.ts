@@ -29,6 +29,10 @@ function archState(status: any, version: string, arch: string): string | undefin
   return status.versions.find((entry: { version: string }) => entry.version === version)?.arches.find((entry: { arch: string }) => entry.arch === arch)?.state;
 }
 
+const INSTALLER = "#!/bin/sh\necho installer\n";
+// `printf '#!/bin/sh\necho installer\n' | sha256sum`
+const INSTALLER_SHA256 = "b8d79dd9085bc5326ca1968c37b26339e525478a8c8befd9dec5ae891c779bed";
+
 describe("air-gapped seeding", () => {
   // The fake upstream only generates the release files here; the mirrors never reach it.
   let files: FakeUpstream;
@@ -52,6 +56,7 @@ describe("air-gapped seeding", () => {
       await mkdir(path.join(source, version), { recursive: true });
       for (const name of names) await writeFile(path.join(source, version, name), files.bytesOf(version, name));
     }
+    await writeFile(path.join(source, "install.sh"), INSTALLER);
     // One bad file: a flipped byte in the arm64 binary.
     const bad = files.bytesOf(NEW, "k3s-arm64");
     bad[bad.length - 1] = bad[bad.length - 1]! ^ 0xff;
@@ -73,7 +78,8 @@ describe("air-gapped seeding", () => {
     expect(rejected).toHaveLength(1);
     expect(rejected[0]).toContain(`${NEW}/k3s-arm64`);
     expect(rejected[0]).toContain(`expected ${files.sha256Of(NEW, "k3s-arm64")}`);
-    expect(importRun.stdout).toContain("5 file(s) imported, 1 rejected or skipped");
+    expect(importRun.stdout).toContain("6 file(s) imported, 1 rejected or skipped");
+    expect(importRun.stdout).toContain(`imported install.sh as the upstream installer (sha256 ${INSTALLER_SHA256})`);
   });
 
   it("publishes complete arches and not the one with the bad file", async () => {
@@ -110,10 +116,14 @@ describe("air-gapped seeding", () => {
     expect(exported.stderr).toBe("");
     expect(exported.code).toBe(0);
     expect(exported.stdout).toContain("5 file(s) exported");
+    expect(exported.stdout).toContain(`exported install.sh (${INSTALLER.length} bytes)`);
 
     seeded = await startMirrorProcess({ vars: { MIRROR_ARCHES: "amd64,arm64" } });
     const imported = await cli("import-releases.ts", [tarball], seeded);
-    expect(imported.stdout).toContain("5 file(s) imported, 0 rejected or skipped");
+    expect(imported.stdout).toContain("6 file(s) imported, 0 rejected or skipped");
+    const wrapped = await run("curl", ["-sSf", `${seeded.url}/`]);
+    expect(wrapped.stdout).toContain(INSTALLER);
+    expect(wrapped.stdout).toContain(INSTALLER_SHA256);
     expect(imported.code).toBe(0);
 
     const status = await getStatus(seeded);
