@@ -9,6 +9,7 @@ import { getFile, listVerifiedFiles } from "../storage/files";
 import { importReleaseFile } from "../sync/import";
 import { buildStatus } from "../sync/status";
 import { runSyncStep } from "../sync/step";
+import type { VerifyOutcome } from "../sync/verify";
 import { canonicalVersion } from "../versions";
 
 /** Largest body of POST /api/v1/sync, whose only option is `{"retryNow": true}`. */
@@ -86,10 +87,8 @@ syncApiRoutes.put("/files/:version/:file", requireAdmin, async (c) => {
   const body = c.req.raw.body ?? new Response("").body!;
 
   const now = new Date().toISOString();
-  const result = await importReleaseFile(c.env.DB, c.env.FILES, c.get("config"), { version, file: name, body, size }, now);
-  await c.env.DB.batch([
-    adminLogStatement(c.env.DB, c.get("adminLabel"), "files.import", { version: result.version, file: name, size, ok: result.outcome.ok }, now),
-  ]);
+  const logStatement = (outcome: VerifyOutcome) => adminLogStatement(c.env.DB, c.get("adminLabel"), "files.import", { version, file: name, size, ok: outcome.ok }, now);
+  const result = await importReleaseFile(c.env.DB, c.env.FILES, c.get("config"), { version, file: name, body, size }, now, logStatement);
 
   if (!result.outcome.ok) {
     const { outcome } = result;

@@ -19,6 +19,10 @@ export type ImportResult = { version: string; file: string; outcome: VerifyOutco
  * exactly as sync verifies a download: a checksum file must parse and list its
  * binary, and any other file must match the entry of an already imported checksum
  * file. Architectures whose files are then all verified are published.
+ *
+ * `logStatement` builds the admin log entry for the outcome. It runs in the same batch
+ * as the release's asset list, right after verification, so a later failure (publishing,
+ * channel refresh) cannot leave a stored file without its log entry.
  */
 export async function importReleaseFile(
   db: D1Database,
@@ -26,6 +30,7 @@ export async function importReleaseFile(
   config: Config,
   input: { version: string; file: string; body: ReadableStream<Uint8Array>; size: number },
   now: string,
+  logStatement: (outcome: VerifyOutcome) => D1PreparedStatement,
 ): Promise<ImportResult> {
   const version = canonicalVersion(input.version);
   if (!version) throw new HttpError(400, `"${input.version.slice(0, 80)}" is not a K3s version; expected a directory name like v1.33.6+k3s1`);
@@ -54,19 +59,20 @@ export async function importReleaseFile(
     outcome = await storeAndVerifyFile(context, identity, input.body, input.size, { checksum: listing.get(input.file) ?? null, digest: null });
   }
 
-  await recordImportedAsset(db, version, input.file, input.size, now);
+  await db.batch([...(await importedAssetStatements(db, version, input.file, input.size, now)), logStatement(outcome)]);
   const published = await publishComplete(db, await loadMirrorState(db, config, now, false, version), now);
   if (published.length > 0 || outcome.ok) await refreshChannelStates(db, config, now);
   return { version, file: input.file, outcome, published };
 }
 
 /**
- * Lists an imported file among its release's assets, creating the release when the
- * mirror has never seen it, so the publish gate and channels know it exists.
+ * Builds the statements that list an imported file among its release's assets, creating
+ * the release when the mirror has never seen it, so the publish gate and channels know
+ * it exists. Returns no statement when the file is already listed.
  */
-async function recordImportedAsset(db: D1Database, version: string, file: string, size: number, now: string): Promise<void> {
+async function importedAssetStatements(db: D1Database, version: string, file: string, size: number, now: string): Promise<D1PreparedStatement[]> {
   const existing = await getRelease(db, version);
-  if (existing?.assets.some((asset) => asset.name === file)) return;
+  if (existing?.assets.some((asset) => asset.name === file)) return [];
   const release: GitHubRelease = {
     tag_name: version,
     prerelease: parseVersion(version)?.prerelease !== null,
@@ -77,5 +83,5 @@ async function recordImportedAsset(db: D1Database, version: string, file: string
       { name: file, size, browser_download_url: `https://github.com/k3s-io/k3s/releases/download/${encodeURIComponent(version)}/${file}`, digest: null },
     ],
   };
-  await db.batch(upsertReleaseStatements(db, [release], existing?.origin ?? "import", now));
+  return upsertReleaseStatements(db, [release], existing?.origin ?? "import", now);
 }

@@ -78,6 +78,22 @@ describe("sync admin API", () => {
     expect(response.status).toBe(400);
   });
 
+  it("PUT /api/v1/files logs an import whose channel refresh fails", async () => {
+    // A stored channel config that is not JSON makes the refresh after the import fail.
+    await env.DB.prepare("INSERT INTO channel_configs (document, source, imported_by, imported_at) VALUES ('not json', '', 'admin', '2024-01-01T00:00:00Z')").run();
+    const checksums = `${"e".repeat(64)}  k3s\n`;
+
+    const response = await adminRequest(`/api/v1/files/${encodeURIComponent(VERSION)}/sha256sum-amd64.txt`, { method: "PUT", body: checksums });
+    expect(response.status).toBe(500);
+
+    const stored = await env.DB.prepare("SELECT state FROM files WHERE version = ? AND name = 'sha256sum-amd64.txt'").bind(VERSION).first<{ state: string }>();
+    expect(stored?.state).toBe("verified");
+    const logged = await env.DB.prepare("SELECT label, action, detail FROM admin_log").all<{ label: string; action: string; detail: string }>();
+    expect(logged.results).toHaveLength(1);
+    expect(logged.results[0]!.action).toBe("files.import");
+    expect(JSON.parse(logged.results[0]!.detail)).toEqual({ version: VERSION, file: "sha256sum-amd64.txt", size: checksums.length, ok: true });
+  });
+
   it("GET /api/v1/files lists verified files for export", async () => {
     const binary = bytesOf(500, 3);
     await adminRequest(`/api/v1/files/${encodeURIComponent(VERSION)}/sha256sum-amd64.txt`, { method: "PUT", body: `${await hex(binary)}  k3s\n` });
