@@ -5,6 +5,7 @@ import { listChecksums } from "../storage/checksums";
 import { getFile } from "../storage/files";
 import { getRelease, upsertReleaseStatements } from "../storage/releases";
 import { canonicalVersion, parseVersion } from "../versions";
+import { readAtMost } from "./bounded-read";
 import { MAX_CHECKSUM_FILE_BYTES } from "./checksums";
 import { archOfFile, isChecksumFile } from "./files";
 import { loadMirrorState, publishComplete } from "./state";
@@ -46,7 +47,8 @@ export async function importReleaseFile(
   let outcome: VerifyOutcome;
   if (isChecksumFile(input.file)) {
     if (input.size > MAX_CHECKSUM_FILE_BYTES) throw new HttpError(413, `${input.file} is ${input.size} bytes; a checksum file may have at most ${MAX_CHECKSUM_FILE_BYTES}`);
-    const bytes = new Uint8Array(await new Response(input.body).arrayBuffer());
+    const bytes = await readAtMost(input.body, MAX_CHECKSUM_FILE_BYTES);
+    if (bytes === null) throw new HttpError(413, `${input.file} sent more than ${MAX_CHECKSUM_FILE_BYTES} bytes; a checksum file may have at most ${MAX_CHECKSUM_FILE_BYTES}`);
     outcome = await storeAndVerifyChecksumFile(context, { ...identity, arch: arch as Arch }, bytes, { size: input.size, digest: null });
   } else {
     const checksums = (await listChecksums(db, [version])).get(version);

@@ -1,5 +1,6 @@
 import type { z } from "zod";
 import type { Config } from "../config";
+import { readAtMost } from "./bounded-read";
 import type { SubrequestBudget } from "./budget";
 import { GitHubReleaseList, UpstreamChannelCollection, type GitHubRelease } from "./upstream-schemas";
 
@@ -90,32 +91,15 @@ export async function readBoundedBytes(response: Response, url: string, maxBytes
     throw new UpstreamError(url, `reply of ${declared} bytes is larger than the ${maxBytes} bytes accepted`, false);
   }
   if (!response.body) return new Uint8Array(0);
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
+  let bytes: Uint8Array | null;
   try {
-    for (;;) {
-      const { done, value } = await readWithin(reader, idleTimeoutMs, url);
-      if (done) break;
-      total += value.byteLength;
-      if (total > maxBytes) {
-        await reader.cancel();
-        throw new UpstreamError(url, `reply is larger than the ${maxBytes} bytes accepted`, false);
-      }
-      chunks.push(value);
-    }
+    bytes = await readAtMost(response.body, maxBytes, (reader) => readWithin(reader, idleTimeoutMs, url));
   } catch (error) {
-    void reader.cancel().catch(() => undefined);
     if (error instanceof UpstreamError) throw error;
     throw new UpstreamError(url, `reading the reply failed: ${describeError(error)}`, true);
   }
-  const joined = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    joined.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return joined;
+  if (bytes === null) throw new UpstreamError(url, `reply is larger than the ${maxBytes} bytes accepted`, false);
+  return bytes;
 }
 
 function readWithin(reader: ReadableStreamDefaultReader<Uint8Array>, timeoutMs: number, url: string): Promise<ReadableStreamReadResult<Uint8Array>> {

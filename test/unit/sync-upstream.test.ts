@@ -49,6 +49,19 @@ describe("readBoundedText", () => {
     });
     expect(await readBoundedText(new Response(body), RELEASES_API, 1024, 20)).toBe("[1,2,3]");
   });
+
+  it("rejects a chunked body over the limit as permanent", async () => {
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        for (let index = 0; index < 3; index += 1) controller.enqueue(new Uint8Array(600));
+        controller.close();
+      },
+    });
+    const failure = await readBoundedText(new Response(body), RELEASES_API, 1024, 20).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(UpstreamError);
+    expect((failure as UpstreamError).transient).toBe(false);
+    expect((failure as UpstreamError).message).toContain("larger than the 1024 bytes accepted");
+  });
 });
 
 describe("fetchReleasePages", () => {
