@@ -12,12 +12,11 @@
  *   const result = await sandbox.pipeInstall(`${mirror.url}/`, ["server"], { ARCH: "arm64" });
  *   await sandbox.remove();
  */
-import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { chmod, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import type { RunResult } from "./run";
+import { run, type RunResult } from "./run";
 
 export type SandboxShell = "dash" | "busybox";
 export type SandboxDownloader = "curl" | "wget";
@@ -127,25 +126,8 @@ export async function createInstallSandbox(options: { shell: SandboxShell; downl
   };
 }
 
-/**
- * Runs a command without a shell, with stdin closed (as `curl | sh` runs on a node with
- * no terminal input), and collects its output. Never rejects on exit codes.
- */
-export function runCommand(command: string, args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {}): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { env: options.env ?? process.env, cwd: options.cwd, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 60_000);
-    child.stdout.on("data", (chunk) => (stdout += chunk));
-    child.stderr.on("data", (chunk) => (stderr += chunk));
-    child.on("error", reject);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code: code ?? -1, stdout, stderr });
-    });
-  });
-}
+/** Runs a command with stdin closed; the shared runner, under the name install tests use. */
+export const runCommand = run;
 
 /** Finds a program in the usual system directories, or raises naming the package to install. */
 function requireBinary(name: string): string {
