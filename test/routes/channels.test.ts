@@ -2,14 +2,9 @@ import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import k3s2023 from "../fixtures/k3s-channels-2023.yaml?raw";
 import releases2023 from "../fixtures/k3s-releases-2023.json";
-import { adminRequest, githubRelease, importChannelConfig, importReleases, ORIGIN, request, resetMirror } from "./helpers";
+import { adminRequest, githubRelease, importChannelConfig, importReleases, ORIGIN, publish, request, resetMirror } from "./helpers";
 
 const NOT_FOUND_BODY = '{"type":"error","links":{},"code":"NotFound","message":"","status":404,"type":"error"}\n';
-
-/** Marks versions published for amd64, as a finished sync would. */
-async function publish(...versions: string[]) {
-  await env.DB.batch(versions.map((version) => env.DB.prepare("INSERT INTO publications (version, arch, published_at) VALUES (?, 'amd64', '2024-01-01T00:00:00Z')").bind(version)));
-}
 
 beforeEach(async () => {
   await resetMirror();
@@ -29,7 +24,7 @@ describe("GET /v1-release/channels", () => {
   it("reproduces the 2023 k3s collection from its config and releases", async () => {
     expect((await importChannelConfig(k3s2023)).status).toBe(200);
     expect((await importReleases(releases2023)).status).toBe(200);
-    await publish(...releases2023.map((release) => release.tag_name));
+    await publish(releases2023.map((release) => release.tag_name));
     expect((await importReleases(releases2023)).status).toBe(200);
 
     const body = JSON.parse(await (await request("/v1-release/channels")).text());
@@ -58,7 +53,7 @@ describe("GET /v1-release/channels", () => {
   it("writes keys in channelserver order and omits empty fields", async () => {
     await importChannelConfig("channels:\n- name: v1.30\n  latestRegexp: v1\\.30\\.\n  excludeRegexp: ^[^+]+-\n- name: empty\n  latestRegexp: v9\\.\n");
     await importReleases([githubRelease("v1.30.2+k3s1", "2024-06-01T00:00:00Z")]);
-    await publish("v1.30.2+k3s1");
+    await publish(["v1.30.2+k3s1"]);
     await importReleases([]);
 
     const text = await (await request("/v1-release/channels")).text();
@@ -94,7 +89,7 @@ describe("GET /v1-release/channels/:name", () => {
   beforeEach(async () => {
     await importChannelConfig("channels:\n- name: stable\n  latest: v1.30.2+k3s1\n- name: none\n  latestRegexp: v9\\.\n");
     await importReleases([githubRelease("v1.30.2+k3s1", "2024-06-01T00:00:00Z")]);
-    await publish("v1.30.2+k3s1");
+    await publish(["v1.30.2+k3s1"]);
     await importReleases([]);
   });
 

@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import { app } from "../../src/index";
-import { adminRequest, ORIGIN, request, resetMirror } from "./helpers";
+import { adminRequest, ORIGIN, publish, request, resetMirror, seedChannelState, seedNode } from "./helpers";
 
 const PUBLISHED = [
   "v1.18.20+k3s1",
@@ -18,16 +18,8 @@ const PUBLISHED = [
 const HOUR_MS = 3_600_000;
 
 async function seedMirror(stable: string) {
-  const statements = PUBLISHED.map((version) => env.DB.prepare("INSERT INTO publications (version, arch, published_at) VALUES (?, 'amd64', '2024-01-01T00:00:00Z')").bind(version));
-  statements.push(env.DB.prepare("INSERT INTO channel_state (name, version, wanted, since, wanted_since) VALUES ('stable', ?, ?, '2024-01-01T00:00:00Z', '2024-01-01T00:00:00Z')").bind(stable, stable));
-  await env.DB.batch(statements);
-}
-
-async function seedNode(cluster: string, name: string, role: "server" | "agent", version: string, lastSeenAt = new Date().toISOString()) {
-  await env.DB.batch([
-    env.DB.prepare("INSERT OR IGNORE INTO clusters (id, first_seen_at, last_seen_at) VALUES (?, ?, ?)").bind(cluster, lastSeenAt, lastSeenAt),
-    env.DB.prepare("INSERT OR REPLACE INTO nodes (cluster_id, name, role, version, last_seen_at) VALUES (?, ?, ?, ?, ?)").bind(cluster, name, role, version, lastSeenAt),
-  ]);
+  await publish(PUBLISHED);
+  await seedChannelState("stable", stable);
 }
 
 function report(body: unknown) {

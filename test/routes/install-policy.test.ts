@@ -1,15 +1,11 @@
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import { installScriptKey } from "../../src/storage/keys";
-import { adminRequest, githubRelease, importChannelConfig, importReleases, request, resetMirror } from "./helpers";
+import { adminRequest, githubRelease, importChannelConfig, importReleases, publish, request, resetMirror } from "./helpers";
 
 const INSTALLER = "#!/bin/sh\necho installer\n";
 // `printf '#!/bin/sh\necho installer\n' | sha256sum`
 const INSTALLER_SHA256 = "b8d79dd9085bc5326ca1968c37b26339e525478a8c8befd9dec5ae891c779bed";
-
-async function publish(...versions: string[]) {
-  await env.DB.batch(versions.map((version) => env.DB.prepare("INSERT INTO publications (version, arch, published_at) VALUES (?, 'amd64', '2024-01-01T00:00:00Z')").bind(version)));
-}
 
 async function applyPolicy(document: unknown): Promise<Response> {
   return adminRequest("/api/v1/policy", { method: "PUT", body: JSON.stringify(document), headers: { "Content-Type": "application/json" } });
@@ -24,7 +20,7 @@ beforeEach(async () => {
   const versions = ["v1.30.4+k3s1", "v1.30.5+k3s1", "v1.30.5+k3s2", "v1.31.1+k3s1"];
   await importChannelConfig("channels:\n- name: stable\n  latest: v1.30.5+k3s2\n- name: latest\n  latestRegexp: .*\n");
   await importReleases(versions.map((version, index) => githubRelease(version, `2024-0${index + 1}-01T00:00:00Z`)));
-  await publish(...versions);
+  await publish(versions);
   await importReleases([]);
 });
 

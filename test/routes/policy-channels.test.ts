@@ -1,20 +1,8 @@
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
-import { adminRequest, githubRelease, importChannelConfig, importReleases, ORIGIN, request, resetMirror } from "./helpers";
+import { adminRequest, githubRelease, importChannelConfig, importReleases, ORIGIN, POLICY_TEST_CHANNEL_CONFIG, request, resetMirror } from "./helpers";
 
-const CHANNEL_CONFIG = [
-  "channels:",
-  "- name: stable",
-  "  latestRegexp: v1\\.30\\.",
-  "- name: latest",
-  "  latestRegexp: .*",
-  "  excludeRegexp: ^[^+]+-",
-  "- name: v1.30",
-  "  latestRegexp: v1\\.30\\.",
-  "- name: v1.31",
-  "  latestRegexp: v1\\.31\\.",
-  "",
-].join("\n");
+const CHANNEL_CONFIG = POLICY_TEST_CHANNEL_CONFIG;
 
 const VERSIONS = ["v1.29.9+k3s1", "v1.30.3+k3s1", "v1.30.4+k3s1", "v1.31.1+k3s1", "v1.31.2+k3s1"];
 
