@@ -49,7 +49,7 @@ export function resolveRegexpChannel(channel: ChannelSpec, releases: readonly Re
   return best?.version ?? null;
 }
 
-/** How a channel chooses its version. */
+/** The rule by which a channel chooses its version. */
 export type ChannelRule = "pinned" | "regexp" | "upstream";
 
 export function channelRule(channel: ChannelSpec): ChannelRule {
@@ -90,20 +90,34 @@ export function computeChannelStates(input: ChannelStateInput): ChannelState[] {
   return input.channels.map((channel) => {
     const previous = input.previous.get(channel.name);
     const rule = channelRule(channel);
-    const wanted =
-      rule === "pinned" ? channel.latest! : rule === "regexp" ? resolveRegexpChannel(channel, input.releases) : (input.upstream.get(channel.name) ?? null);
+    const wanted = wantedVersion(channel, rule, input);
 
     let version: string | null;
     if (wanted !== null && input.isOfferable(wanted)) version = wanted;
     else if (rule === "regexp") version = resolveRegexpChannel(channel, offerable);
     else version = previous?.version && input.isOfferable(previous.version) ? previous.version : null;
 
+    let wantedSince: string | null = wanted === null ? null : input.now;
+    if (previous && previous.wanted === wanted) wantedSince = previous.wantedSince;
+
     return {
       name: channel.name,
       version,
       wanted,
       since: previous && previous.version === version ? previous.since : input.now,
-      wantedSince: previous && previous.wanted === wanted ? previous.wantedSince : wanted === null ? null : input.now,
+      wantedSince,
     };
   });
+}
+
+/** Returns the version a channel's rule selects, before the publication gate. */
+function wantedVersion(channel: ChannelSpec, rule: ChannelRule, input: ChannelStateInput): string | null {
+  switch (rule) {
+    case "pinned":
+      return channel.latest!;
+    case "regexp":
+      return resolveRegexpChannel(channel, input.releases);
+    case "upstream":
+      return input.upstream.get(channel.name) ?? null;
+  }
 }

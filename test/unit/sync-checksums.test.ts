@@ -17,7 +17,9 @@ describe("parseChecksumFile", () => {
 
   it("accepts binary-mode stars, CRLF and uppercase hashes", () => {
     const parsed = parseChecksumFile(`${HASH_B.toUpperCase()} *k3s\r\n`);
-    expect(parsed.ok && parsed.entries.get("k3s")).toBe(HASH_B);
+    expect(parsed.ok).toBe(true);
+    if (!parsed.ok) return;
+    expect(parsed.entries.get("k3s")).toBe(HASH_B);
   });
 
   it("rejects an HTML page", () => {
@@ -32,7 +34,8 @@ describe("parseChecksumFile", () => {
   it("rejects a truncated line", () => {
     const parsed = parseChecksumFile(`${HASH_A}  k3s\n${HASH_B.slice(0, 40)}`);
     expect(parsed).toMatchObject({ ok: false, reason: "malformed" });
-    expect(!parsed.ok && parsed.message).toContain("line 2");
+    if (parsed.ok) return;
+    expect(parsed.message).toContain("line 2");
   });
 
   it("rejects a name listed with two hashes", () => {
